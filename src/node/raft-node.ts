@@ -1,0 +1,564 @@
+import type { RaftOptions } from '../raft/config.js';
+import { decodeConfChange } from '../raft/confchange.js';
+import { assert, isRaftError } from '../raft/errors.js';
+import type { Message } from '../raft/message.js';
+import { contextKey } from '../raft/read-only.js';
+import { RawNode } from '../raft/raw-node.js';
+import type { Ready } from '../raft/raw-node.js';
+import type { LogStorage } from '../raft/storage.js';
+import { NONE } from '../raft/types.js';
+import type { ConfChange, ConfState, Entry, NodeId, ReadState, SnapshotMeta, StateRole } from '../raft/types.js';
+import { NodeError } from './errors.js';
+import type { AppliedCommand, OutgoingMessage, SnapshotStore, StateMachine, Transport } from './interfaces.js';
+import { PROPOSAL_ID_BYTES, readProposalId, unwrapCommand, wrapCommand } from './proposal-id.js';
+import type { ProposalId } from './proposal-id.js';
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'eventual';
+
+export interface RaftNodeOptions<R> {
+  /** Core options; storage and applied index are filled in by the node. */
+  readonly raft: Omit<RaftOptions, 'storage' | 'appliedIndex'>;
+  readonly storage: LogStorage;
+  readonly stateMachine: StateMachine<R>;
+  readonly transport: Transport;
+  readonly snapshots: SnapshotStore;
+  /** Differs on every start of the same node, so proposal ids never repeat across restarts. */
+  readonly bootId: number;
+  /** A proposal not applied within this many ticks fails with TIMEOUT (outcome unknown). */
+  readonly proposalTimeoutTicks?: number;
+  /** A read not served within this many ticks fails with TIMEOUT. */
+  readonly readTimeoutTicks?: number;
+  /** Take a snapshot after this many applied entries; 0 disables snapshots. */
+  readonly snapshotEveryEntries?: number;
+  /** Entries kept in the log below a new snapshot, so slightly lagging followers need no snapshot. */
+  readonly logEntriesKeptAfterSnapshot?: number;
+  /** Bound on commands proposed in one batch (one log append). */
+  readonly maxProposalsPerBatch?: number;
+  /** Observer for tests and the simulator: every entry as it is applied. */
+  readonly onApply?: (entry: Entry) => void;
+}
+
+export interface LeaderChange {
+  readonly leader: NodeId;
+  readonly term: number;
+  readonly role: StateRole;
+}
+
+interface PendingProposal<R> {
+  readonly resolve: (result: R) => void;
+  readonly reject: (err: Error) => void;
+  readonly deadlineTick: number;
+}
+
+interface PendingRead {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+  readonly deadlineTick: number;
+  /** The index to wait for once the read index is known. */
+  index: number;
+}
+
+interface QueuedProposal {
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The driver: runs one Raft group's Ready loop over a log storage, a transport and a state
+ * machine. The same code runs over the real WAL and TCP and over the simulator's fakes.
+ *
+ * Everything that touches the core happens synchronously between awaits, and only this class
+ * awaits, so the core stays pure and a run over fake I/O stays deterministic.
+ */
+export class RaftNode<R = unknown> {
+  readonly id: NodeId;
+  readonly raw: RawNode;
+  private readonly opts: RaftNodeOptions<R>;
+  private readonly proposalTimeoutTicks: number;
+  private readonly readTimeoutTicks: number;
+  private readonly snapshotEveryEntries: number;
+  private readonly keepAfterSnapshot: number;
+  private readonly maxProposalsPerBatch: number;
+
+  private ticks = 0;
+  private seq = 0;
+  private stopped = false;
+  private processing = false;
+  private kickScheduled = false;
+  private failure: Error | undefined;
+
+  private readonly proposals = new Map<number, PendingProposal<R>>();
+  private proposalQueue: QueuedProposal[] = [];
+  private readonly queuedReads: { lease: PendingRead[]; linearizable: PendingRead[] } = { lease: [], linearizable: [] };
+  private readonly readsInFlight = new Map<string, PendingRead[]>();
+  /** Reads whose index is known, waiting for the state machine to catch up. */
+  private readsAwaitingApply: PendingRead[] = [];
+  private readCtxSeq = 0;
+  /** Snapshot bytes received with `snap` messages, until the core accepts or drops them. */
+  private readonly incomingSnapshots = new Map<number, Uint8Array>();
+
+  private appliedIndex: number;
+  private confState: ConfState;
+  private lastSnapshotIndex: number;
+  private leader: NodeId = NONE;
+  private role: StateRole = 'follower';
+  private readonly leaderListeners = new Set<(change: LeaderChange) => void>();
+  private readonly removedListeners = new Set<() => void>();
+
+  private constructor(opts: RaftNodeOptions<R>, appliedIndex: number, confState: ConfState) {
+    this.opts = opts;
+    this.id = opts.raft.id;
+    const et = opts.raft.electionTimeoutTicks ?? 10;
+    this.proposalTimeoutTicks = opts.proposalTimeoutTicks ?? et * 5;
+    this.readTimeoutTicks = opts.readTimeoutTicks ?? et * 3;
+    this.snapshotEveryEntries = opts.snapshotEveryEntries ?? 10_000;
+    this.keepAfterSnapshot = opts.logEntriesKeptAfterSnapshot ?? 1_000;
+    this.maxProposalsPerBatch = opts.maxProposalsPerBatch ?? 4096;
+    this.raw = new RawNode({ ...opts.raft, storage: opts.storage, appliedIndex });
+    this.appliedIndex = Math.max(appliedIndex, this.raw.raft.log.applied);
+    this.confState = confState;
+    this.lastSnapshotIndex = opts.storage.snapshot().index;
+  }
+
+  /** Restores the state machine from the newest snapshot, then starts the node. */
+  static async start<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
+    const snap = opts.snapshots.latest();
+    let applied = 0;
+    let confState = opts.storage.initialState().confState;
+    if (snap !== undefined && snap.meta.index > opts.storage.lastIndex()) {
+      // A crash interrupted the install of a snapshot from the leader after its bytes were
+      // saved: finish recording it in the log. It holds only committed state.
+      await opts.storage.save({ snapshot: snap.meta, entries: [] });
+    }
+    if (snap !== undefined && snap.meta.index >= opts.storage.firstIndex() - 1) {
+      await opts.stateMachine.restore(snap.data);
+      applied = snap.meta.index;
+      confState = snap.meta.confState;
+    }
+    const node = new RaftNode(opts, applied, confState);
+    node.kick();
+    return node;
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  tick(): void {
+    if (this.stopped) return;
+    this.ticks++;
+    this.raw.tick();
+    this.expireDeadlines();
+    this.kick();
+  }
+
+  /** A message from a peer (with the snapshot bytes beside a `snap` message). */
+  receive(m: Message, snapshotData?: Uint8Array): void {
+    if (this.stopped) return;
+    if (m.type === 'snap' && m.snapshot !== undefined && snapshotData !== undefined) {
+      // Keep only the newest: older ones can never be installed once a newer one arrived.
+      this.incomingSnapshots.clear();
+      this.incomingSnapshots.set(m.snapshot.index, snapshotData);
+    }
+    try {
+      this.raw.step(m);
+    } catch (err) {
+      // A late response from a removed peer, or garbage: drop it, never crash the node.
+      if (!isRaftError(err)) throw err;
+    }
+    this.kick();
+  }
+
+  /** Proposes a command; resolves with the state machine's result once applied here. */
+  propose(command: Uint8Array): Promise<R> {
+    if (this.stopped) return Promise.reject(new NodeError('STOPPED', 'node is stopped'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const seq = this.nextSeq();
+    const p = new Promise<R>((resolve, reject) => {
+      this.proposals.set(seq, { resolve, reject, deadlineTick: this.ticks + this.proposalTimeoutTicks });
+    });
+    this.proposalQueue.push({ seq, data: command });
+    this.kick();
+    return p;
+  }
+
+  /** Proposes a membership change; resolves with the new configuration once applied here. */
+  changeMembership(cc: ConfChange): Promise<ConfState> {
+    if (this.stopped) return Promise.reject(new NodeError('STOPPED', 'node is stopped'));
+    const seq = this.nextSeq();
+    const id: ProposalId = { nodeId: this.id, bootId: this.opts.bootId, seq };
+    const p = new Promise<ConfState>((resolve, reject) => {
+      this.proposals.set(seq, {
+        resolve: (r) => resolve(r as unknown as ConfState),
+        reject,
+        deadlineTick: this.ticks + this.proposalTimeoutTicks,
+      });
+    });
+    try {
+      this.raw.proposeConfChange({ ...cc, context: wrapCommand(id, cc.context) });
+    } catch (err) {
+      this.proposals.delete(seq);
+      return Promise.reject(toNodeError(err));
+    }
+    this.kick();
+    return p;
+  }
+
+  /**
+   * Resolves when a local read at `consistency` is safe: `eventual` at once; `linearizable`
+   * after a ReadIndex round (batched with concurrent reads) and the apply that it requires;
+   * `lease` the same but answered from the leader's lease when it holds one.
+   */
+  readBarrier(consistency: ReadConsistency): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeError('STOPPED', 'node is stopped'));
+    if (consistency === 'eventual') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const read: PendingRead = { resolve, reject, deadlineTick: this.ticks + this.readTimeoutTicks, index: 0 };
+      this.queuedReads[consistency].push(read);
+      this.kick();
+    });
+  }
+
+  /** Runs `fn` against the local state machine once a read at `consistency` is safe. */
+  async read<T>(consistency: ReadConsistency, fn: () => T): Promise<T> {
+    await this.readBarrier(consistency);
+    return fn();
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.raw.transferLeadership(to);
+    this.kick();
+  }
+
+  campaign(): void {
+    this.raw.campaign();
+    this.kick();
+  }
+
+  onLeaderChange(listener: (change: LeaderChange) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  /** Called once this node has applied its own removal from the group. */
+  onRemoved(listener: () => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raw.reportUnreachable(id);
+    this.kick();
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raw.reportSnapshot(id, ok);
+    this.kick();
+  }
+
+  /** Stops the node: pending requests fail with STOPPED; nothing is sent afterwards. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const err = new NodeError('STOPPED', 'node stopped');
+    this.failAll(err);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  get leaderId(): NodeId {
+    return this.leader;
+  }
+
+  get currentRole(): StateRole {
+    return this.role;
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  get configuration(): ConfState {
+    return this.confState;
+  }
+
+  /** The error that stopped the Ready loop, if any (a storage or state machine failure). */
+  get fatalError(): Error | undefined {
+    return this.failure;
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  private kick(): void {
+    if (this.kickScheduled || this.stopped) return;
+    this.kickScheduled = true;
+    // A microtask lets every request made in the same turn join one batch.
+    queueMicrotask(() => {
+      this.kickScheduled = false;
+      if (!this.processing) void this.processLoop();
+    });
+  }
+
+  private async processLoop(): Promise<void> {
+    this.processing = true;
+    try {
+      while (!this.stopped && this.failure === undefined) {
+        this.flushProposals();
+        this.issueReads();
+        if (!this.raw.hasReady()) break;
+        await this.handleReady(this.raw.ready());
+      }
+    } catch (err) {
+      // Storage or state machine failure: the node cannot go on safely.
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      this.failAll(this.failure);
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private flushProposals(): void {
+    while (this.proposalQueue.length > 0) {
+      const batch = this.proposalQueue.splice(0, this.maxProposalsPerBatch);
+      const data = batch.map((p) => wrapCommand({ nodeId: this.id, bootId: this.opts.bootId, seq: p.seq }, p.data));
+      try {
+        this.raw.propose(...data);
+      } catch (err) {
+        const e = toNodeError(err);
+        for (const p of batch) {
+          this.proposals.get(p.seq)?.reject(e);
+          this.proposals.delete(p.seq);
+        }
+      }
+    }
+  }
+
+  private issueReads(): void {
+    for (const kind of ['linearizable', 'lease'] as const) {
+      const reads = this.queuedReads[kind];
+      if (reads.length === 0) continue;
+      this.queuedReads[kind] = [];
+      const ctx = new Uint8Array(8);
+      new DataView(ctx.buffer).setFloat64(0, ++this.readCtxSeq);
+      try {
+        this.raw.readIndex(ctx, { lease: kind === 'lease' });
+        this.readsInFlight.set(contextKey(ctx), reads);
+      } catch (err) {
+        const e = toNodeError(err);
+        for (const r of reads) r.reject(e);
+      }
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.onSoftState(rd.softState.leader, rd.softState.role);
+    this.sendMessages(rd.messages);
+
+    let snapshotData: Uint8Array | undefined;
+    if (rd.snapshot !== undefined) {
+      snapshotData = this.incomingSnapshots.get(rd.snapshot.index);
+      assert(snapshotData !== undefined, `no bytes for accepted snapshot ${rd.snapshot.index}`);
+      this.incomingSnapshots.delete(rd.snapshot.index);
+      // The bytes must be durable before the log records that they exist.
+      await this.opts.snapshots.save(rd.snapshot, snapshotData);
+    }
+    if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
+      await this.opts.storage.save({
+        ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
+        entries: rd.entries,
+        ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
+      });
+    }
+    if (this.stopped) return;
+    this.sendMessages(rd.messagesAfterPersist);
+
+    if (rd.snapshot !== undefined && snapshotData !== undefined) {
+      await this.opts.stateMachine.restore(snapshotData);
+      this.appliedIndex = rd.snapshot.index;
+      this.confState = rd.snapshot.confState;
+      this.lastSnapshotIndex = rd.snapshot.index;
+    }
+    await this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates) this.onReadState(rs);
+    this.raw.advance();
+    this.serveReads();
+    await this.maybeSnapshot();
+  }
+
+  private sendMessages(msgs: readonly Message[]): void {
+    if (msgs.length === 0 || this.stopped) return;
+    const out: OutgoingMessage[] = [];
+    const sentSnapshots: NodeId[] = [];
+    for (const m of msgs) {
+      if (m.type === 'snap' && m.snapshot !== undefined) {
+        const snap = this.opts.snapshots.latest();
+        if (snap === undefined || snap.meta.index !== m.snapshot.index) {
+          this.raw.reportSnapshot(m.to, false);
+          continue;
+        }
+        out.push({ message: m, snapshotData: snap.data });
+        sentSnapshots.push(m.to);
+      } else {
+        out.push({ message: m });
+      }
+    }
+    this.opts.transport.send(out);
+    // The transport has taken the snapshot; if it never arrives the follower's next
+    // rejection makes the leader send it again.
+    for (const to of sentSnapshots) this.raw.reportSnapshot(to, true);
+  }
+
+  private async applyEntries(entries: readonly Entry[]): Promise<void> {
+    let batch: { entry: Entry; command: AppliedCommand; id: ProposalId | undefined }[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const current = batch;
+      batch = [];
+      const results = await this.opts.stateMachine.apply(current.map((b) => b.command));
+      assert(results.length === current.length, 'state machine must return one result per command');
+      current.forEach((b, i) => this.settle(b.id, true, results[i] as R));
+    };
+    for (const e of entries) {
+      if (e.index <= this.appliedIndex) continue;
+      this.opts.onApply?.(e);
+      if (e.type === 'confChange') {
+        await flush();
+        this.applyConfChangeEntry(e);
+      } else if (e.data.byteLength >= PROPOSAL_ID_BYTES) {
+        const unwrapped = unwrapCommand(e.data);
+        assert(unwrapped !== undefined, 'command envelope');
+        batch.push({ entry: e, command: { index: e.index, term: e.term, data: unwrapped.command }, id: unwrapped.id });
+      }
+      this.appliedIndex = e.index;
+    }
+    await flush();
+  }
+
+  private applyConfChangeEntry(e: Entry): void {
+    let cc: ConfChange;
+    try {
+      cc = decodeConfChange(e.data);
+    } catch {
+      return; // every node skips the same undecodable entry
+    }
+    const id = readProposalId(cc.context);
+    try {
+      this.confState = this.raw.applyConfChange(cc);
+      this.settle(id, true, this.confState as unknown as R);
+    } catch (err) {
+      // Every node refuses the same change in the same way, so skipping it keeps them equal.
+      if (!isRaftError(err, 'INVALID_CONF_CHANGE')) throw err;
+      this.settle(id, false, new NodeError('INVALID_CONF_CHANGE', err.message));
+      return;
+    }
+    const cs = this.confState;
+    const member = [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].some((ids) => ids.includes(this.id));
+    if (!member) for (const l of this.removedListeners) l();
+  }
+
+  private settle(id: ProposalId | undefined, ok: boolean, value: unknown): void {
+    if (id === undefined || id.nodeId !== this.id || id.bootId !== this.opts.bootId) return;
+    const p = this.proposals.get(id.seq);
+    if (p === undefined) return;
+    this.proposals.delete(id.seq);
+    if (ok) p.resolve(value as R);
+    else p.reject(value as Error);
+  }
+
+  private onReadState(rs: ReadState): void {
+    const key = contextKey(rs.requestCtx);
+    const reads = this.readsInFlight.get(key);
+    if (reads === undefined) return;
+    this.readsInFlight.delete(key);
+    for (const r of reads) {
+      r.index = rs.index;
+      this.readsAwaitingApply.push(r);
+    }
+  }
+
+  private serveReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const waiting: PendingRead[] = [];
+    for (const r of this.readsAwaitingApply) {
+      if (r.index <= this.appliedIndex) r.resolve();
+      else waiting.push(r);
+    }
+    this.readsAwaitingApply = waiting;
+  }
+
+  private onSoftState(leader: NodeId, role: StateRole): void {
+    const changed = leader !== this.leader || role !== this.role;
+    this.leader = leader;
+    this.role = role;
+    if (!changed) return;
+    const change: LeaderChange = { leader, role, term: this.raw.raft.term };
+    for (const l of this.leaderListeners) l(change);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.snapshotEveryEntries <= 0) return;
+    if (this.appliedIndex - this.lastSnapshotIndex < this.snapshotEveryEntries) return;
+    const index = this.appliedIndex;
+    const meta: SnapshotMeta = { index, term: this.raw.raft.log.term(index), confState: this.confState };
+    const data = await this.opts.stateMachine.snapshot();
+    await this.opts.snapshots.save(meta, data);
+    this.lastSnapshotIndex = index;
+    let compactIndex = index - this.keepAfterSnapshot;
+    const r = this.raw.raft;
+    if (r.role === 'leader') {
+      // Keep what live followers are still catching up through, so they need no snapshot.
+      r.tracker.visit((id, pr) => {
+        if (id !== this.id && pr.recentActive && pr.state !== 'snapshot') compactIndex = Math.min(compactIndex, pr.match);
+      });
+    }
+    compactIndex = Math.max(compactIndex, this.opts.storage.firstIndex() - 1);
+    await this.opts.storage.compact(meta, Math.min(compactIndex, index));
+  }
+
+  private expireDeadlines(): void {
+    const now = this.ticks;
+    for (const [seq, p] of this.proposals) {
+      if (p.deadlineTick <= now) {
+        this.proposals.delete(seq);
+        p.reject(new NodeError('TIMEOUT', 'proposal not applied before its deadline; it may still be applied'));
+      }
+    }
+    const expire = (reads: PendingRead[]): PendingRead[] =>
+      reads.filter((r) => {
+        if (r.deadlineTick > now) return true;
+        r.reject(new NodeError('TIMEOUT', 'read not served before its deadline'));
+        return false;
+      });
+    this.readsAwaitingApply = expire(this.readsAwaitingApply);
+    for (const [key, reads] of this.readsInFlight) {
+      const left = expire(reads);
+      if (left.length === 0) this.readsInFlight.delete(key);
+      else this.readsInFlight.set(key, left);
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.proposals.values()) p.reject(err);
+    this.proposals.clear();
+    this.proposalQueue = [];
+    for (const r of [...this.queuedReads.lease, ...this.queuedReads.linearizable, ...this.readsAwaitingApply]) r.reject(err);
+    for (const reads of this.readsInFlight.values()) for (const r of reads) r.reject(err);
+    this.queuedReads.lease = [];
+    this.queuedReads.linearizable = [];
+    this.readsAwaitingApply = [];
+    this.readsInFlight.clear();
+  }
+}
+
+function toNodeError(err: unknown): Error {
+  if (isRaftError(err, 'PROPOSAL_DROPPED')) return new NodeError('DROPPED', err.message);
+  if (isRaftError(err, 'CONF_CHANGE_IN_PROGRESS')) return new NodeError('CONF_CHANGE_IN_PROGRESS', err.message);
+  if (isRaftError(err, 'INVALID_CONF_CHANGE')) return new NodeError('INVALID_CONF_CHANGE', err.message);
+  return err instanceof Error ? err : new Error(String(err));
+}
+

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { message } from '../../src/raft/message.js';
+import { TestCluster } from './harness.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('log replication', () => {
+  it('replicates and applies proposals on every node in order', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    for (const v of ['a', 'b', 'c']) c.propose(1, v);
+    c.tickAll(2);
+    for (const id of [1, 2, 3]) expect(c.appliedTexts(id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('forwards a follower proposal to the leader', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    c.propose(3, 'from-follower');
+    c.tickAll(2);
+    for (const id of [1, 2, 3]) expect(c.appliedTexts(id)).toEqual(['from-follower']);
+  });
+
+  it('drops a proposal when there is no leader', () => {
+    const c = new TestCluster([1, 2, 3]);
+    expect(() => c.node(2).raw.propose(text('x'))).toThrow(/no leader/);
+  });
+
+  it('the leader counts its own entries only once they are durable', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    const leader = c.node(1).raw;
+    const before = leader.raft.log.committed;
+    leader.propose(text('x'));
+    // Followers acknowledge, but the leader has not persisted (no advance yet): one follower
+    // alone is not a quorum of 3, so the entry must not commit on follower acks plus an
+    // unsynced leader copy... with two followers it may.
+    const rd = leader.ready();
+    for (const m of rd.messages) c.node(m.to).raw.step(m);
+    const acks = [2, 3].flatMap((id) => {
+      const f = c.node(id).raw;
+      const frd = f.ready();
+      f.advance();
+      return frd.messagesAfterPersist.filter((m) => m.type === 'appResp');
+    });
+    const first = acks[0];
+    if (first === undefined) throw new Error('no ack');
+    leader.step(first);
+    expect(leader.raft.log.committed).toBe(before);
+    leader.advance(); // now durable on the leader: leader + one follower = quorum
+    expect(leader.raft.log.committed).toBe(before + 1);
+  });
+
+  it('commits only entries of the current term by counting (Raft §5.4.2)', () => {
+    const c = new TestCluster([1, 2, 3, 4, 5]);
+    c.elect(1);
+    // Leader 1 appends an entry that reaches only node 2.
+    c.filters.push((m) => !(m.type === 'app' && m.to !== 2));
+    c.propose(1, 'old');
+    c.heal();
+    const oldIndex = c.node(1).raw.raft.log.lastIndex();
+    expect(c.node(2).raw.raft.log.lastIndex()).toBe(oldIndex);
+    // Node 1 crashes (isolated); node 2 wins term 3 with the entry of term 2 still uncommitted.
+    c.isolate(1);
+    c.node(2).raw.raft.electionElapsedTicks = 0;
+    for (const id of [3, 4, 5]) c.node(id).raw.raft.electionElapsedTicks = 100;
+    c.node(2).raw.raft.step(message({ type: 'hup', from: 2 }));
+    // Deliver only votes so we can inspect before the no-op commits.
+    c.filters.push((m) => m.type !== 'app' || m.entries.every((e) => e.term !== c.node(2).raw.raft.term));
+    c.deliverAll();
+    const r2 = c.node(2).raw.raft;
+    expect(r2.role).toBe('leader');
+    // Even if a quorum holds the old-term entry, counting must not commit it.
+    for (const id of [3, 4]) r2.step(message({ type: 'appResp', from: id, to: 2, term: r2.term, index: oldIndex }));
+    expect(r2.log.committed).toBeLessThan(oldIndex);
+    // Once the current-term no-op is replicated, both commit.
+    c.filters = [(m) => m.from !== 1 && m.to !== 1];
+    c.tickAll(3);
+    expect(r2.log.committed).toBeGreaterThan(oldIndex);
+    expect(c.appliedTexts(3)).toEqual(['old']);
+  });
+
+  it('finds the match point of a divergent follower in few round trips (fast backtracking)', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    c.propose(1, 'base');
+    // Node 1 writes 50 entries that reach nobody, then loses leadership.
+    c.isolate(1);
+    for (let i = 0; i < 50; i++) c.node(1).raw.propose(text(`lost${i}`));
+    c.processReadies();
+    c.heal();
+    c.isolate(1);
+    c.node(2).raw.raft.electionElapsedTicks = 100;
+    c.node(3).raw.raft.electionElapsedTicks = 100;
+    c.elect(2);
+    for (let i = 0; i < 5; i++) c.propose(2, `new${i}`);
+    c.heal();
+    const before = c.sent.length;
+    c.tickAll(3);
+    const rejects = c.sent.slice(before).filter((m) => m.type === 'appResp' && m.reject && m.from === 1);
+    expect(rejects.length).toBeLessThanOrEqual(3);
+    expect(c.appliedTexts(1)).toEqual(['base', 'new0', 'new1', 'new2', 'new3', 'new4']);
+  });
+
+  it('bounds in-flight appends per follower (flow control) and bytes per message', () => {
+    const c = new TestCluster([1, 2], { maxInflightMessages: 3, maxBytesPerMessage: 10 });
+    c.elect(1);
+    c.filters.push((m) => m.type !== 'appResp'); // follower acks are lost: the window fills
+    for (let i = 0; i < 20; i++) c.node(1).raw.propose(text(`0123456789-${i}`));
+    c.deliverAll();
+    const apps = c.sent.filter((m) => m.type === 'app' && m.from === 1 && m.entries.length > 0);
+    // After the probe succeeded the window allows at most 3 messages in flight.
+    expect(apps.length).toBeLessThanOrEqual(4);
+    for (const m of apps) {
+      const bytes = m.entries.reduce((s, e) => s + e.data.byteLength, 0);
+      expect(m.entries.length === 1 || bytes <= 10).toBe(true);
+    }
+    c.heal();
+    c.tickAll(10);
+    expect(c.appliedTexts(2)).toHaveLength(20);
+  });
+
+  it('pipelines several appends before the first acknowledgement', () => {
+    const c = new TestCluster([1, 2, 3], { maxInflightMessages: 8, maxBytesPerMessage: 4 });
+    c.elect(1);
+    c.tickAll(2);
+    const before = c.sent.length;
+    for (let i = 0; i < 6; i++) c.node(1).raw.propose(text(`abcd${i}`));
+    c.processReadies(); // leader sends without any acknowledgement yet
+    const toTwo = c.sent.slice(before).filter((m) => m.type === 'app' && m.to === 2);
+    expect(toTwo.length).toBeGreaterThan(1);
+  });
+
+  it('limits uncommitted bytes on the leader', () => {
+    const c = new TestCluster([1, 2, 3], { maxUncommittedBytes: 20 });
+    c.elect(1);
+    c.isolate(2);
+    c.isolate(3);
+    c.node(1).raw.propose(text('0123456789'));
+    c.node(1).raw.propose(text('0123456789'));
+    expect(() => c.node(1).raw.propose(text('0123456789'))).toThrow(/uncommitted/);
+  });
+});
