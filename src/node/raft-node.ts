@@ -447,6 +447,7 @@ export class RaftNode<R = unknown> {
       return; // every node skips the same undecodable entry
     }
     const id = readProposalId(cc.context);
+    const wasMember = isMember(this.confState, this.id);
     try {
       this.confState = this.raw.applyConfChange(cc);
       this.settle(id, true, this.confState as unknown as R);
@@ -456,9 +457,8 @@ export class RaftNode<R = unknown> {
       this.settle(id, false, new NodeError('INVALID_CONF_CHANGE', err.message));
       return;
     }
-    const cs = this.confState;
-    const member = [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].some((ids) => ids.includes(this.id));
-    if (!member) for (const l of this.removedListeners) l();
+    // A new node replays changes from before it joined: only leaving the membership counts.
+    if (wasMember && !isMember(this.confState, this.id)) for (const l of this.removedListeners) l();
   }
 
   private settle(id: ProposalId | undefined, ok: boolean, value: unknown): void {
@@ -553,6 +553,10 @@ export class RaftNode<R = unknown> {
     this.readsAwaitingApply = [];
     this.readsInFlight.clear();
   }
+}
+
+function isMember(cs: ConfState, id: NodeId): boolean {
+  return [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].some((ids) => ids.includes(id));
 }
 
 function toNodeError(err: unknown): Error {

@@ -71,6 +71,18 @@ export class ConfChanger {
     return this.finish(cfg, prs);
   }
 
+  /**
+   * The first change of a new group: any number of voters and learners join an empty
+   * configuration at once (there is no old majority to overlap with).
+   */
+  bootstrap(changes: readonly ConfChangeSingle[]): ChangeResult {
+    const { cfg, prs } = this.copy();
+    if (cfg.incoming.size > 0 || cfg.outgoing.size > 0 || cfg.learners.size > 0) invalid('bootstrap needs an empty configuration');
+    if (changes.some((c) => c.type === 'removeNode')) invalid('bootstrap can only add members');
+    this.apply(cfg, prs, changes);
+    return this.finish(cfg, prs);
+  }
+
   private copy(): { cfg: MutableConfig; prs: Map<NodeId, Progress> } {
     const c = this.tracker.config;
     const cfg: MutableConfig = {
@@ -196,6 +208,9 @@ function checkInvariants(cfg: MutableConfig, prs: Map<NodeId, Progress>): void {
 /** Carries out a ConfChange the way its transition asks. */
 export function applyConfChangeToTracker(tracker: ProgressTracker, cc: ConfChange, lastIndex: number): ChangeResult {
   const changer = new ConfChanger(tracker, lastIndex);
+  const c = tracker.config;
+  const empty = c.voters.incoming.size === 0 && c.voters.outgoing.size === 0 && c.learners.size === 0;
+  if (empty && cc.changes.length > 0) return changer.bootstrap(cc.changes);
   if (cc.changes.length === 0) return changer.leaveJoint();
   if (cc.transition !== 'auto' || cc.changes.length > 1) return changer.enterJoint(cc.transition !== 'explicitJoint', cc.changes);
   return changer.simple(cc.changes);

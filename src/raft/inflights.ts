@@ -52,6 +52,15 @@ export class Inflights {
     if (this.countInFlight === 0) this.start = 0;
   }
 
+  /**
+   * Frees the oldest in-flight message. Used when a heartbeat response shows the follower is
+   * alive while the window is full: the acknowledgements were lost, not the follower.
+   */
+  freeFirstOne(): void {
+    if (this.countInFlight === 0) return;
+    this.freeLE(this.lastIndexes[this.start] ?? 0);
+  }
+
   full(): boolean {
     return this.countInFlight >= this.maxCount || (this.maxBytes > 0 && this.bytesInFlight >= this.maxBytes);
   }

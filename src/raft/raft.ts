@@ -694,6 +694,7 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (m.leaseTick !== undefined) {
       const prev = this.leaseAckTick.get(m.from) ?? -1;
       if (m.leaseTick > prev) this.leaseAckTick.set(m.from, m.leaseTick);
@@ -879,9 +880,9 @@ export class Raft {
       this.becomeFollower(this.term + 1, NONE);
       return false;
     }
+    // A snapshot taken before this node was added does not list it; it is accepted anyway:
+    // the node cannot campaign until the change that adds it is applied from the log.
     const cs = s.confState;
-    const inConfig = [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].some((ids) => ids.includes(this.id));
-    if (!inConfig) return false;
     if (this.log.matchTerm(s.index, s.term)) {
       // We already hold the snapshot's last entry: just fast-forward the commit index.
       this.log.commitTo(s.index);

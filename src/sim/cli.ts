@@ -13,7 +13,7 @@ import { runSimulation } from './simulation.js';
 import type { SimulationResult } from './simulation.js';
 
 function usage(message: string): never {
-  process.stderr.write(`sim: ${message}\nusage: npm run sim -- (--seeds N [--start S] | --seed S | --list-plants) [--plant NAME] [--verbose]\n`);
+  process.stderr.write(`sim: ${message}\nusage: npm run sim -- (--seeds N [--start S] | --seed S | --list-plants) [--plant NAME] [--verbose] [--trace-lines N]\n`);
   process.exit(2);
 }
 
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
         plant: { type: 'string' },
         'list-plants': { type: 'boolean' },
         verbose: { type: 'boolean' },
+        'trace-lines': { type: 'string' },
       },
       strict: true,
     });
@@ -61,12 +62,13 @@ async function main(): Promise<void> {
   const count = parseCount('seeds', v.seeds);
   if ((one === undefined) === (count === undefined)) usage('give exactly one of --seeds N or --seed S');
   const start = parseCount('start', v.start) ?? 1;
+  const traceLines = parseCount('trace-lines', v['trace-lines']) ?? 120;
   const seeds = one !== undefined ? [one] : Array.from({ length: count ?? 0 }, (_, i) => start + i);
 
   const began = Date.now();
   let passed = 0;
   for (const seed of seeds) {
-    const r = await runSimulation({ seed, ...(plant === undefined ? {} : { plant }) });
+    const r = await runSimulation({ seed, traceLines, ...(plant === undefined ? {} : { plant }) });
     if (!r.ok) {
       process.stdout.write(formatFailure(r, plant) + '\n');
       process.stdout.write(`${passed} passed, 1 failed\n`);

@@ -4,7 +4,8 @@ import { MemorySnapshotStore } from '../node/memory-snapshot-store.js';
 import { RaftNode } from '../node/raft-node.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import type { LogReader } from '../raft/storage.js';
-import type { ConfChangeSingle, ConfState, Entry, NodeId } from '../raft/types.js';
+import { bootstrapStorage } from '../raft/bootstrap.js';
+import type { ConfChangeSingle, Entry, NodeId } from '../raft/types.js';
 import { SeededRng } from '../util/rng.js';
 import { EventQueue } from './event-queue.js';
 import { kvModel } from './kv-model.js';
@@ -106,7 +107,7 @@ export class Simulation {
     this.network = new SimNetwork(this.queue, this.rng.fork(), (to, om) => {
       const n = this.nodes.get(to);
       if (n?.alive !== true || n.node === undefined) return;
-      this.log(`deliver ${om.message.type} ${om.message.from}->${to} t${om.message.term} i${om.message.index} n${om.message.entries.length} c${om.message.commit}${om.message.reject ? ' reject' : ''}`);
+      if (om.message.type !== 'heartbeat' && om.message.type !== 'heartbeatResp') this.log(`deliver ${om.message.type} ${om.message.from}->${to} t${om.message.term} i${om.message.index} n${om.message.entries.length} c${om.message.commit}${om.message.reject ? ' reject' : ''}`);
       n.node.receive(om.message, om.snapshotData);
     });
   }
@@ -146,16 +147,13 @@ export class Simulation {
 
   private fsyncLatencyMs = { min: 1, max: 5 };
 
-  private async startNode(n: SimNode, bootstrap: ConfState | undefined): Promise<void> {
+  private async startNode(n: SimNode, bootstrap: readonly NodeId[] | undefined): Promise<void> {
     n.incarnation++;
     const incarnation = n.incarnation;
     n.kv = new SimKv();
     const storage = n.disk.open();
-    if (bootstrap !== undefined && storage.lastIndex() === 0) {
-      // Bootstrap: every initial member starts from the same snapshot-like configuration at
-      // index 0, so no node needs an init call.
-      await storage.save({ snapshot: { index: 0, term: 0, confState: bootstrap }, entries: [] });
-    }
+    // Every initial member starts from the same bootstrap log, so no node needs an init call.
+    if (bootstrap !== undefined) await bootstrapStorage(storage, { voters: bootstrap });
     n.lastApplied = 0;
     const node = await RaftNode.start<KvOutput>({
       raft: {
@@ -526,10 +524,13 @@ export class Simulation {
     const voters: NodeId[] = [];
     for (let id = 1; id <= voterCount; id++) voters.push(id);
     for (let id = voterCount + 1; id <= MAX_NODE_ID; id++) this.unusedIds.push(id);
-    const bootstrap: ConfState = { voters, votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
     this.log(`seed ${this.opts.seed}: ${voterCount} voters, snapshot every ${this.snapshotEveryEntries}, fsync ${this.fsyncLatencyMs.min}-${this.fsyncLatencyMs.max}ms${this.opts.plant === undefined ? '' : `, plant ${this.opts.plant}`}`);
     try {
-      for (const id of voters) await this.startNode(this.addNode(id), bootstrap);
+      // Starting involves disk writes, which complete as simulated events: start from the queue.
+      for (const id of voters) {
+        const n = this.addNode(id);
+        this.queue.at(0, () => void this.startNode(n, voters));
+      }
       for (let c = 1; c <= CLIENTS; c++) this.queue.after(100 + this.rng.int(100), () => this.runClient(c));
       this.queue.after(300, () => this.scheduleFault());
 
@@ -564,7 +565,7 @@ export class Simulation {
     this.network.healAll();
     this.network.conditions = { ...CALM_NETWORK };
     this.log('chaos over: heal network, restart crashed nodes');
-    for (const n of this.nodes.values()) if (!n.alive && !n.removed) await this.startNode(n, undefined);
+    for (const n of this.nodes.values()) if (!n.alive && !n.removed) void this.startNode(n, undefined);
     const deadline = this.queue.nowMs + HEAL_DEADLINE_MS;
 
     // Progress: a write must commit once the faults heal.
@@ -607,8 +608,11 @@ export class Simulation {
     };
     await this.runUntil(deadline, converged);
     if (this.failure === undefined && !converged()) {
-      const states = this.liveNodes().map((n) => `node ${n.id} applied=${n.node?.applied} role=${n.node?.currentRole}`);
-      this.fail(`no convergence within ${HEAL_DEADLINE_MS}ms after healing: ${states.join('; ')}`);
+      const states = [...this.nodes.values()].map((n) =>
+        n.node === undefined ? `node ${n.id} ${n.removed ? 'removed' : 'down'}` : `node ${n.id} applied=${n.node.applied} role=${n.node.currentRole} digest=${n.kv.digest().length}`,
+      );
+      const cs = this.currentLeader()?.node?.configuration;
+      this.fail(`no convergence within ${HEAL_DEADLINE_MS}ms after healing (leader config ${JSON.stringify(cs)}): ${states.join('; ')}`);
     }
   }
 

@@ -40,8 +40,8 @@ describe('leader election', () => {
   it('grants at most one vote per term', () => {
     const c = new TestCluster([1, 2, 3], { preVote: false, checkQuorum: false });
     const r3 = c.node(3).raw.raft;
-    r3.step(message({ type: 'vote', from: 1, to: 3, term: 5, index: 0, logTerm: 0 }));
-    r3.step(message({ type: 'vote', from: 2, to: 3, term: 5, index: 0, logTerm: 0 }));
+    r3.step(message({ type: 'vote', from: 1, to: 3, term: 5, index: 1, logTerm: 1 }));
+    r3.step(message({ type: 'vote', from: 2, to: 3, term: 5, index: 1, logTerm: 1 }));
     const votes = r3.msgsAfterPersist.filter((m) => m.type === 'voteResp');
     expect(votes.map((m) => [m.to, m.reject])).toEqual([
       [1, false],
@@ -80,6 +80,7 @@ describe('leader election', () => {
     const c = new TestCluster([1, 2, 3], { preVote: false, checkQuorum: true });
     c.elect(1);
     c.isolate(3);
+    c.propose(1, 'while-3-is-away'); // node 3's log falls behind
     c.tickAll(50); // node 3 campaigns repeatedly, raising its term
     expect(c.node(3).raw.raft.term).toBeGreaterThan(c.node(1).raw.raft.term);
     c.heal();
@@ -115,9 +116,10 @@ describe('leader election', () => {
     const c = new TestCluster([1, 2], {}, [3]);
     c.isolate(1);
     c.isolate(2);
+    const term = c.node(3).raw.raft.term;
     c.tick(3, 100);
     expect(c.node(3).raw.raft.role).toBe('follower');
-    expect(c.node(3).raw.raft.term).toBe(0);
+    expect(c.node(3).raw.raft.term).toBe(term);
     // A candidate in a 2-voter cluster with the learner's vote still lacks a quorum.
     const r1 = c.node(1).raw.raft;
     r1.campaign('vote', false);

@@ -3,6 +3,8 @@
  * persisted to a MemoryLogStorage at once and its messages are queued on a simple network that
  * the test drives step by step (with filters to drop or isolate).
  */
+import { bootstrapLog } from '../../src/raft/bootstrap.js';
+import type { InitialMembers } from '../../src/raft/bootstrap.js';
 import type { RaftOptions } from '../../src/raft/config.js';
 import { decodeConfChange } from '../../src/raft/confchange.js';
 import type { Message } from '../../src/raft/message.js';
@@ -38,15 +40,20 @@ export class TestCluster {
     seed = 1,
   ) {
     this.rng = new SeededRng(seed);
-    const cs: ConfState = { voters, votersOutgoing: [], learners, learnersNext: [], autoLeave: false };
-    for (const id of [...voters, ...learners]) this.addNode(id, cs);
+    for (const id of [...voters, ...learners]) this.addNode(id, { voters, learners });
+    // Apply the bootstrap configuration entry on every node.
+    this.processReadies();
   }
 
-  addNode(id: NodeId, cs: ConfState | undefined): TestNode {
+  /** Adds a node: an initial member (with the bootstrap log) or, without members, a blank one. */
+  addNode(id: NodeId, members: InitialMembers | undefined): TestNode {
     const storage = new MemoryLogStorage();
-    if (cs !== undefined) void storage.save({ snapshot: { index: 0, term: 0, confState: cs }, entries: [] });
+    if (members !== undefined) {
+      const boot = bootstrapLog(members);
+      void storage.save({ entries: boot.entries, hardState: boot.hardState });
+    }
     const raw = new RawNode({ electionTimeoutTicks: 10, heartbeatTicks: 1, ...this.options, id, storage, rng: this.rng.fork() });
-    const node: TestNode = { id, raw, storage, applied: [], readStates: [], confState: cs ?? storage.initialState().confState };
+    const node: TestNode = { id, raw, storage, applied: [], readStates: [], confState: storage.initialState().confState };
     this.nodes.set(id, node);
     return node;
   }

@@ -103,6 +103,7 @@ describe('reads', () => {
     const c = new TestCluster([1, 2, 3]);
     c.elect(1);
     c.filters.push((m) => m.type !== 'appResp');
+    for (const id of [1, 3]) c.node(id).raw.raft.electionElapsedTicks = 100; // out of 1's lease
     c.elect(2);
     // Leader 2 has not committed its no-op yet.
     c.node(2).raw.readIndex(ctx(9));
