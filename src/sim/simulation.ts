@@ -52,7 +52,7 @@ const ELECTION_TIMEOUT_TICKS = 10;
 const HEARTBEAT_TICKS = 2;
 const MAX_NODE_ID = 7;
 const KEYS = ['a', 'b', 'c'];
-const CLIENTS = 4;
+const CLIENTS = 5;
 const CLIENT_TIMEOUT_MS = 800;
 const CHAOS_MS = 4_000;
 const HEAL_DEADLINE_MS = 4_000;
@@ -88,6 +88,8 @@ export class Simulation {
   /** Values ever proposed per key, to check eventual reads. */
   private readonly writtenValues = new Map<string, Set<string>>();
   private readonly eventualReads: { key: string; value: string | null }[] = [];
+  /** Client operations still waiting for an answer. */
+  private readonly pendingOps = new Set<() => void>();
   /** The entry applied at each index by any node: all nodes must agree (state machine safety). */
   private readonly appliedAt = new Map<number, { term: number; data: string }>();
   /** For each (index, term) the entry data and the previous term: log matching. */
@@ -117,13 +119,23 @@ export class Simulation {
     if (this.trace.length > this.traceLines * 2) this.trace = this.trace.slice(-this.traceLines);
   }
 
+  /**
+   * Records the first violation and throws to stop the current step. The record matters when
+   * the throw lands inside a node's own promise chain, which catches it as a fatal error.
+   */
   private fail(why: string): never {
+    this.failure ??= why;
     throw new SimFailure(why);
   }
 
   // ---------------------------------------------------------------- nodes
 
   private snapshotEveryEntries = 50;
+  /** Small messages and windows split a leader's appends, which widens the races that matter. */
+  private maxBytesPerMessage = 512;
+  private maxInflightMessages = 4;
+  /** A leader the faults just cut off; clients favour it, since stale answers come from there. */
+  private suspect: NodeId | undefined;
   private keepAfterSnapshot = 5;
 
   private addNode(id: NodeId): SimNode {
@@ -161,8 +173,8 @@ export class Simulation {
         rng: this.rng.fork(),
         electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
         heartbeatTicks: HEARTBEAT_TICKS,
-        maxBytesPerMessage: 512,
-        maxInflightMessages: 4,
+        maxBytesPerMessage: this.maxBytesPerMessage,
+        maxInflightMessages: this.maxInflightMessages,
         checkQuorum: true,
         preVote: true,
         clockDriftBound: 0.1,
@@ -303,7 +315,8 @@ export class Simulation {
       this.queue.after(20, () => this.runClient(clientId));
       return;
     }
-    const target = this.rng.pick(live);
+    const suspect = live.find((n) => n.id === this.suspect);
+    const target = suspect !== undefined && this.rng.chance(0.3) ? suspect : this.rng.pick(live);
     const node = target.node;
     if (node === undefined) return;
     const input = this.randomInput();
@@ -320,6 +333,7 @@ export class Simulation {
     const finish = (output: KvOutput | undefined, recorded: boolean): void => {
       if (settled) return;
       settled = true;
+      this.pendingOps.delete(abandon);
       if (recorded) {
         const returnTime = output === undefined ? Number.POSITIVE_INFINITY : this.queue.nowMs;
         if (input.kind === 'get' && consistency === 'eventual') {
@@ -330,8 +344,11 @@ export class Simulation {
         if (output !== undefined) this.opsOk++;
       }
       this.log(`client ${clientId} <- ${output === undefined ? (recorded ? 'unknown' : 'failed') : JSON.stringify(output)}`);
-      this.queue.after(1 + this.rng.int(30), () => this.runClient(clientId));
+      this.queue.after(this.rng.int(15), () => this.runClient(clientId));
     };
+    // At the end of the run an op still in flight has an unknown outcome (a write) or none.
+    const abandon = (): void => finish(undefined, input.kind !== 'get');
+    this.pendingOps.add(abandon);
     const kv = target.kv;
     const op: Promise<KvOutput> =
       input.kind === 'get'
@@ -343,11 +360,11 @@ export class Simulation {
         // A write that timed out or whose node died may still be applied: its outcome is
         // unknown. A write refused before entering the log, and any failed read, left no trace.
         const unknown = input.kind !== 'get' && (isNodeError(err, 'TIMEOUT') || isNodeError(err, 'STOPPED'));
-        if (!isNodeError(err)) this.fail(`unexpected error from node ${target.id}: ${String(err)}`);
+        if (!isNodeError(err)) this.failure ??= `unexpected error from node ${target.id}: ${String(err)}`;
         finish(undefined, unknown);
       },
     );
-    this.queue.after(CLIENT_TIMEOUT_MS, () => finish(undefined, input.kind !== 'get'));
+    this.queue.after(CLIENT_TIMEOUT_MS, abandon);
   }
 
   // ---------------------------------------------------------------- faults
@@ -361,8 +378,16 @@ export class Simulation {
     return best;
   }
 
+  private crashAndRestart(victim: SimNode, downMs: number): void {
+    this.crashes++;
+    this.crashNode(victim, true);
+    this.queue.after(downMs, () => {
+      if (!victim.alive && !victim.removed) void this.startNode(victim, undefined);
+    });
+  }
+
   private scheduleFault(): void {
-    this.queue.after(50 + this.rng.int(250), () => {
+    this.queue.after(30 + this.rng.int(200), () => {
       if (this.chaosOver) return;
       this.injectFault();
       this.scheduleFault();
@@ -371,18 +396,20 @@ export class Simulation {
 
   private injectFault(): void {
     const ids = [...this.nodes.keys()].filter((id) => !this.nodes.get(id)?.removed);
-    const roll = this.rng.int(10);
+    const roll = this.rng.int(12);
     switch (roll) {
       case 0:
       case 1: {
         // A symmetric partition into two random sides.
         this.network.healAll();
         const side = new Set(ids.filter(() => this.rng.chance(0.5)));
+        this.suspect = this.currentLeader()?.id;
         for (const a of ids) for (const b of ids) if (side.has(a) !== side.has(b)) this.network.block(a, b);
         this.log(`partition {${[...side].join(',')}} | rest`);
         return;
       }
-      case 2: {
+      case 2:
+      case 3: {
         // Isolate the leader, in one direction or both.
         const leader = this.currentLeader();
         if (leader === undefined) return;
@@ -393,30 +420,35 @@ export class Simulation {
           if (oneWay !== 1) this.network.block(leader.id, b);
           if (oneWay !== 2) this.network.block(b, leader.id);
         }
+        this.suspect = leader.id;
         this.log(`isolate leader ${leader.id} (${['both ways', 'inbound only', 'outbound only'][oneWay]})`);
         return;
       }
-      case 3:
+      case 4:
         this.network.healAll();
         this.log('heal partitions');
         return;
-      case 4: {
-        // The leader is listed twice: its crash is the interesting one.
-        const candidates = this.liveNodes().concat(this.currentLeader() ?? []);
-        if (candidates.length === 0) return;
-        const victim = this.rng.pick(candidates);
-        this.crashes++;
-        this.crashNode(victim, true);
-        this.queue.after(20 + this.rng.int(600), () => {
-          if (!victim.alive && !victim.removed) void this.startNode(victim, undefined);
+      case 5: {
+        const live = this.liveNodes();
+        if (live.length === 0) return;
+        this.crashAndRestart(this.rng.pick(live), 20 + this.rng.int(600));
+        return;
+      }
+      case 6: {
+        // Leader churn: crash the leader soon after it took writes, and bring it back quickly,
+        // so entries of dead leaders linger on minorities (the Figure 8 situation).
+        const leader = this.currentLeader();
+        if (leader === undefined) return;
+        this.queue.after(this.rng.int(8), () => {
+          if (leader.alive) this.crashAndRestart(leader, 10 + this.rng.int(150));
         });
         return;
       }
-      case 5:
-      case 6:
+      case 7:
+      case 8:
         this.changeMembership();
         return;
-      case 7: {
+      case 9: {
         const leader = this.currentLeader();
         const node = leader?.node;
         if (leader === undefined || node === undefined) return;
@@ -427,7 +459,7 @@ export class Simulation {
         node.transferLeadership(to);
         return;
       }
-      case 8: {
+      case 10: {
         const c = this.network.conditions;
         c.dropRate = this.rng.pick([0, 0.01, 0.05, 0.15]);
         c.duplicateRate = this.rng.pick([0, 0.02, 0.1]);
@@ -496,8 +528,8 @@ export class Simulation {
         await this.drain();
         this.checkElectionSafety();
       } catch (err) {
-        if (err instanceof SimFailure) this.failure = err.message;
-        else this.failure = `crash: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+        if (err instanceof SimFailure) this.failure ??= err.message;
+        else this.failure ??= `crash: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
       }
       if (this.failure === undefined) this.checkFatal();
       if (stop?.() === true) break;
@@ -508,7 +540,7 @@ export class Simulation {
   private checkFatal(): void {
     for (const n of this.nodes.values()) {
       const err = n.node?.fatalError;
-      if (err !== undefined) this.failure = `node ${n.id} failed: ${err.stack ?? err.message}`;
+      if (err !== undefined) this.failure ??= err instanceof SimFailure ? err.message : `node ${n.id} failed: ${err.stack ?? err.message}`;
     }
   }
 
@@ -516,6 +548,8 @@ export class Simulation {
     const voterCount = 3 + this.rng.int(3);
     this.snapshotEveryEntries = this.rng.pick([8, 20, 60]);
     this.keepAfterSnapshot = this.rng.pick([0, 3, 10]);
+    this.maxBytesPerMessage = this.rng.pick([1, 64, 512]);
+    this.maxInflightMessages = this.rng.pick([1, 4, 16]);
     this.fsyncLatencyMs = this.rng.pick([
       { min: 1, max: 3 },
       { min: 2, max: 12 },
@@ -617,6 +651,7 @@ export class Simulation {
   }
 
   private checkHistory(): void {
+    for (const abandon of [...this.pendingOps]) abandon();
     for (const r of this.eventualReads) {
       if (r.value !== null && this.writtenValues.get(r.key)?.has(r.value) !== true) {
         this.fail(`eventual read of ${r.key} returned ${r.value}, which no client wrote`);
