@@ -10,7 +10,8 @@ import { NONE } from '../raft/types.js';
 import type { ConfChange, ConfState, Entry, NodeId, ReadState, SnapshotMeta, StateRole } from '../raft/types.js';
 import { NodeError } from './errors.js';
 import type { AppliedCommand, OutgoingMessage, SnapshotStore, StateMachine, Transport } from './interfaces.js';
-import { PROPOSAL_ID_BYTES, readProposalId, unwrapCommand, wrapCommand } from './proposal-id.js';
+import { PROPOSAL_HEADER_BYTES, unwrapCommand, wrapCommand } from './proposal-id.js';
+import { ProposalDedup, decodeNodeSnapshot, encodeNodeSnapshot } from './proposal-dedup.js';
 import type { ProposalId } from './proposal-id.js';
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'eventual';
@@ -22,7 +23,8 @@ export interface RaftNodeOptions<R> {
   readonly stateMachine: StateMachine<R>;
   readonly transport: Transport;
   readonly snapshots: SnapshotStore;
-  /** Differs on every start of the same node, so proposal ids never repeat across restarts. */
+  /** Must grow with every start of the same node (a persisted boot counter or a clock), so
+   *  proposal ids never repeat across restarts and stale copies of old proposals are skipped. */
   readonly bootId: number;
   /** A proposal not applied within this many ticks fails with TIMEOUT (outcome unknown). */
   readonly proposalTimeoutTicks?: number;
@@ -98,6 +100,8 @@ export class RaftNode<R = unknown> {
   private readonly incomingSnapshots = new Map<number, Uint8Array>();
 
   private appliedIndex: number;
+  /** Which proposals were applied: replicated state, saved in every snapshot. */
+  private dedup: ProposalDedup;
   private confState: ConfState;
   private lastSnapshotIndex: number;
   private leader: NodeId = NONE;
@@ -105,8 +109,9 @@ export class RaftNode<R = unknown> {
   private readonly leaderListeners = new Set<(change: LeaderChange) => void>();
   private readonly removedListeners = new Set<() => void>();
 
-  private constructor(opts: RaftNodeOptions<R>, appliedIndex: number, confState: ConfState) {
+  private constructor(opts: RaftNodeOptions<R>, appliedIndex: number, confState: ConfState, dedup: ProposalDedup) {
     this.opts = opts;
+    this.dedup = dedup;
     this.id = opts.raft.id;
     const et = opts.raft.electionTimeoutTicks ?? 10;
     this.proposalTimeoutTicks = opts.proposalTimeoutTicks ?? et * 5;
@@ -124,6 +129,7 @@ export class RaftNode<R = unknown> {
   static async start<R>(opts: RaftNodeOptions<R>): Promise<RaftNode<R>> {
     const snap = opts.snapshots.latest();
     let applied = 0;
+    let dedup = new ProposalDedup();
     let confState = opts.storage.initialState().confState;
     if (snap !== undefined && snap.meta.index > opts.storage.lastIndex()) {
       // A crash interrupted the install of a snapshot from the leader after its bytes were
@@ -131,11 +137,13 @@ export class RaftNode<R = unknown> {
       await opts.storage.save({ snapshot: snap.meta, entries: [] });
     }
     if (snap !== undefined && snap.meta.index >= opts.storage.firstIndex() - 1) {
-      await opts.stateMachine.restore(snap.data);
+      const decoded = decodeNodeSnapshot(snap.data);
+      await opts.stateMachine.restore(decoded.stateMachine);
+      dedup = decoded.dedup;
       applied = snap.meta.index;
       confState = snap.meta.confState;
     }
-    const node = new RaftNode(opts, applied, confState);
+    const node = new RaftNode(opts, applied, confState, dedup);
     node.kick();
     return node;
   }
@@ -193,7 +201,7 @@ export class RaftNode<R = unknown> {
       });
     });
     try {
-      this.raw.proposeConfChange({ ...cc, context: wrapCommand(id, cc.context) });
+      this.raw.proposeConfChange({ ...cc, context: wrapCommand(id, this.watermark(), cc.context) });
     } catch (err) {
       this.proposals.delete(seq);
       return Promise.reject(toNodeError(err));
@@ -325,7 +333,8 @@ export class RaftNode<R = unknown> {
   private flushProposals(): void {
     while (this.proposalQueue.length > 0) {
       const batch = this.proposalQueue.splice(0, this.maxProposalsPerBatch);
-      const data = batch.map((p) => wrapCommand({ nodeId: this.id, bootId: this.opts.bootId, seq: p.seq }, p.data));
+      const watermark = this.watermark();
+      const data = batch.map((p) => wrapCommand({ nodeId: this.id, bootId: this.opts.bootId, seq: p.seq }, watermark, p.data));
       try {
         this.raw.propose(...data);
       } catch (err) {
@@ -336,6 +345,12 @@ export class RaftNode<R = unknown> {
         }
       }
     }
+  }
+
+  /** The oldest seq this node still waits for (proposals are kept in seq order). */
+  private watermark(): number {
+    for (const seq of this.proposals.keys()) return seq;
+    return this.seq + 1;
   }
 
   private issueReads(): void {
@@ -378,7 +393,9 @@ export class RaftNode<R = unknown> {
     this.sendMessages(rd.messagesAfterPersist);
 
     if (rd.snapshot !== undefined && snapshotData !== undefined) {
-      await this.opts.stateMachine.restore(snapshotData);
+      const decoded = decodeNodeSnapshot(snapshotData);
+      await this.opts.stateMachine.restore(decoded.stateMachine);
+      this.dedup = decoded.dedup;
       this.appliedIndex = rd.snapshot.index;
       this.confState = rd.snapshot.confState;
       this.lastSnapshotIndex = rd.snapshot.index;
@@ -429,10 +446,11 @@ export class RaftNode<R = unknown> {
       if (e.type === 'confChange') {
         await flush();
         this.applyConfChangeEntry(e);
-      } else if (e.data.byteLength >= PROPOSAL_ID_BYTES) {
+      } else if (e.data.byteLength >= PROPOSAL_HEADER_BYTES) {
         const unwrapped = unwrapCommand(e.data);
         assert(unwrapped !== undefined, 'command envelope');
-        batch.push({ entry: e, command: { index: e.index, term: e.term, data: unwrapped.command }, id: unwrapped.id });
+        // A second copy of a proposal (or one its proposer gave up on) is skipped by every node.
+        if (this.dedup.admit(unwrapped.id, unwrapped.watermark)) batch.push({ entry: e, command: { index: e.index, term: e.term, data: unwrapped.command }, id: unwrapped.id });
       }
       this.appliedIndex = e.index;
     }
@@ -446,7 +464,7 @@ export class RaftNode<R = unknown> {
     } catch {
       return; // every node skips the same undecodable entry
     }
-    const id = readProposalId(cc.context);
+    const id = unwrapCommand(cc.context)?.id;
     const wasMember = isMember(this.confState, this.id);
     try {
       this.confState = this.raw.applyConfChange(cc);
@@ -505,7 +523,7 @@ export class RaftNode<R = unknown> {
     if (this.appliedIndex - this.lastSnapshotIndex < this.snapshotEveryEntries) return;
     const index = this.appliedIndex;
     const meta: SnapshotMeta = { index, term: this.raw.raft.log.term(index), confState: this.confState };
-    const data = await this.opts.stateMachine.snapshot();
+    const data = encodeNodeSnapshot(this.dedup, await this.opts.stateMachine.snapshot());
     await this.opts.snapshots.save(meta, data);
     this.lastSnapshotIndex = index;
     let compactIndex = index - this.keepAfterSnapshot;

@@ -52,7 +52,7 @@ const ELECTION_TIMEOUT_TICKS = 10;
 const HEARTBEAT_TICKS = 2;
 const MAX_NODE_ID = 7;
 const KEYS = ['a', 'b', 'c'];
-const CLIENTS = 5;
+const CLIENTS = 8;
 const CLIENT_TIMEOUT_MS = 800;
 const CHAOS_MS = 4_000;
 const HEAL_DEADLINE_MS = 4_000;
@@ -136,6 +136,7 @@ export class Simulation {
   private maxInflightMessages = 4;
   /** A leader the faults just cut off; clients favour it, since stale answers come from there. */
   private suspect: NodeId | undefined;
+  private churnUntilMs = 0;
   private keepAfterSnapshot = 5;
 
   private addNode(id: NodeId): SimNode {
@@ -183,7 +184,7 @@ export class Simulation {
       stateMachine: n.kv,
       transport: { send: (msgs) => this.network.send(n.id, msgs) },
       snapshots: n.snapshots,
-      bootId: this.rng.int(0xffff_ffff),
+      bootId: incarnation, // grows with every start, as ProposalDedup requires
       proposalTimeoutTicks: 50,
       readTimeoutTicks: 50,
       snapshotEveryEntries: this.snapshotEveryEntries,
@@ -316,7 +317,7 @@ export class Simulation {
       return;
     }
     const suspect = live.find((n) => n.id === this.suspect);
-    const target = suspect !== undefined && this.rng.chance(0.3) ? suspect : this.rng.pick(live);
+    const target = suspect !== undefined && this.rng.chance(0.5) ? suspect : this.rng.pick(live);
     const node = target.node;
     if (node === undefined) return;
     const input = this.randomInput();
@@ -354,6 +355,11 @@ export class Simulation {
       input.kind === 'get'
         ? node.read(consistency, () => ({ kind: 'get' as const, value: kv.get(input.key) }))
         : node.propose(encodeKvCommand(input));
+    if (input.kind !== 'get' && this.queue.nowMs < this.churnUntilMs && node.currentRole === 'leader' && this.rng.chance(0.5)) {
+      this.queue.after(this.rng.int(4), () => {
+        if (target.alive) this.crashAndRestart(target, 10 + this.rng.int(120));
+      });
+    }
     op.then(
       (out) => finish(out, true),
       (err: unknown) => {
@@ -434,16 +440,13 @@ export class Simulation {
         this.crashAndRestart(this.rng.pick(live), 20 + this.rng.int(600));
         return;
       }
-      case 6: {
-        // Leader churn: crash the leader soon after it took writes, and bring it back quickly,
-        // so entries of dead leaders linger on minorities (the Figure 8 situation).
-        const leader = this.currentLeader();
-        if (leader === undefined) return;
-        this.queue.after(this.rng.int(8), () => {
-          if (leader.alive) this.crashAndRestart(leader, 10 + this.rng.int(150));
-        });
+      case 6:
+        // Leader churn: for a while, a leader that takes a write is likely to crash before
+        // the write spreads, and comes back soon, so entries of dead leaders linger on
+        // minorities with different terms at the same index (the Figure 8 situation).
+        this.churnUntilMs = this.queue.nowMs + 200 + this.rng.int(400);
+        this.log(`leader churn until ${this.churnUntilMs.toFixed(0)}ms`);
         return;
-      }
       case 7:
       case 8:
         this.changeMembership();
