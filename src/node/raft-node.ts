@@ -100,6 +100,7 @@ export class RaftNode<R = unknown> {
   private readonly incomingSnapshots = new Map<number, Uint8Array>();
 
   private appliedIndex: number;
+  private appliedTerm: number;
   /** Which proposals were applied: replicated state, saved in every snapshot. */
   private dedup: ProposalDedup;
   private confState: ConfState;
@@ -121,6 +122,7 @@ export class RaftNode<R = unknown> {
     this.maxProposalsPerBatch = opts.maxProposalsPerBatch ?? 4096;
     this.raw = new RawNode({ ...opts.raft, storage: opts.storage, appliedIndex });
     this.appliedIndex = Math.max(appliedIndex, this.raw.raft.log.applied);
+    this.appliedTerm = this.raw.raft.log.termOrZero(this.appliedIndex);
     this.confState = confState;
     this.lastSnapshotIndex = opts.storage.snapshot().index;
   }
@@ -397,6 +399,7 @@ export class RaftNode<R = unknown> {
       await this.opts.stateMachine.restore(decoded.stateMachine);
       this.dedup = decoded.dedup;
       this.appliedIndex = rd.snapshot.index;
+      this.appliedTerm = rd.snapshot.term;
       this.confState = rd.snapshot.confState;
       this.lastSnapshotIndex = rd.snapshot.index;
     }
@@ -453,6 +456,7 @@ export class RaftNode<R = unknown> {
         if (this.dedup.admit(unwrapped.id, unwrapped.watermark)) batch.push({ entry: e, command: { index: e.index, term: e.term, data: unwrapped.command }, id: unwrapped.id });
       }
       this.appliedIndex = e.index;
+      this.appliedTerm = e.term;
     }
     await flush();
   }
@@ -522,7 +526,9 @@ export class RaftNode<R = unknown> {
     if (this.snapshotEveryEntries <= 0) return;
     if (this.appliedIndex - this.lastSnapshotIndex < this.snapshotEveryEntries) return;
     const index = this.appliedIndex;
-    const meta: SnapshotMeta = { index, term: this.raw.raft.log.term(index), confState: this.confState };
+    // The term comes from the applied entry itself: the core's log view may already sit past
+    // it, on a newer snapshot from the leader that is still being saved.
+    const meta: SnapshotMeta = { index, term: this.appliedTerm, confState: this.confState };
     const data = encodeNodeSnapshot(this.dedup, await this.opts.stateMachine.snapshot());
     await this.opts.snapshots.save(meta, data);
     this.lastSnapshotIndex = index;

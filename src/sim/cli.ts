@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import { PLANTS, isPlantName } from './plants.js';
 import type { PlantName } from './plants.js';
+import { formatFailure } from './report.js';
 import { runSimulation } from './simulation.js';
-import type { SimulationResult } from './simulation.js';
 
 function usage(message: string): never {
   process.stderr.write(`sim: ${message}\nusage: npm run sim -- (--seeds N [--start S] | --seed S | --list-plants) [--plant NAME] [--verbose] [--trace-lines N]\n`);
@@ -22,12 +22,6 @@ function parseCount(name: string, value: string | undefined): number | undefined
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0) usage(`--${name} must be a non-negative integer, got "${value}"`);
   return n;
-}
-
-export function formatFailure(r: SimulationResult, plant: PlantName | undefined): string {
-  const head = `FAIL seed=${r.seed}${plant === undefined ? '' : ` plant=${plant}`}: ${r.failure ?? 'unknown failure'}`;
-  const replay = `replay: npm run sim -- --seed ${r.seed}${plant === undefined ? '' : ` --plant ${plant}`}`;
-  return [head, replay, 'trace (oldest first):', ...r.trace.map((l) => `  ${l}`), head].join('\n');
 }
 
 async function main(): Promise<void> {

@@ -197,7 +197,7 @@ function unlift(call: Entry): void {
 /** The earliest pending response: the first return event left in the known list. */
 function firstReturn(knownHead: Entry): Entry {
   let e = knownHead.next;
-  while (e !== null && e.kind !== 'return') e = e.next;
+  while (e !== null && e.kind !== 'return') { e = e.next; (globalThis as any).stats.fr++; }
   if (e === null) throw new Error('linearizability: no pending return while known ops remain');
   return e;
 }
@@ -275,6 +275,7 @@ class VisitedCache {
     const key = `${known.hash}|${stateKey}`;
     let bucket = this.buckets.get(key);
     if (bucket === undefined) this.buckets.set(key, (bucket = []));
+    (globalThis as any).stats.scan += bucket.length; (globalThis as any).stats.maxBucket = Math.max((globalThis as any).stats.maxBucket, bucket.length);
     if (bucket.some((seen) => seen.known.equals(known) && seen.lost.isSubsetOf(lost))) return false;
     bucket.push({ known: known.clone(), lost: lost.clone() });
     return true;
@@ -339,7 +340,7 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly HistoryOp
     const candidate = nextCandidate();
     if (candidate === null) {
       // No candidate fits here: undo the most recent choice and try the one after it.
-      const frame = stack.pop();
+      const frame = stack.pop(); (globalThis as any).stats.backtracks++;
       if (frame === undefined) return { kind: 'illegal', longestPrefix };
       state = frame.stateBefore;
       unlift(frame.call);
@@ -358,7 +359,7 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly HistoryOp
       }
       continue;
     }
-    if (steps++ >= maxSteps) return { kind: 'unknown', longestPrefix };
+    if (steps++ >= maxSteps) { (globalThis as any).stats.depth = stack.length; (globalThis as any).stats.best = bestKnown; (globalThis as any).stats.n = ops.length; return { kind: 'unknown', longestPrefix }; }
     const op = ops[candidate.op];
     if (op === undefined) throw new Error('linearizability: event refers to a missing op');
     const result = model.step(state, op.input, op.output);

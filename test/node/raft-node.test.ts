@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isNodeError } from '../../src/node/errors.js';
+import type { AppliedCommand, OutgoingMessage, StateMachine } from '../../src/node/interfaces.js';
+import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
+import { RaftNode } from '../../src/node/raft-node.js';
+import type { LeaderChange } from '../../src/node/raft-node.js';
+import { bootstrapStorage } from '../../src/raft/bootstrap.js';
+import type { NodeId } from '../../src/raft/types.js';
+import { MemoryLogStorage } from '../../src/storage/memory-log-storage.js';
+import { SeededRng } from '../../src/util/rng.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A counter state machine: each command adds its number; the result is the new total. */
+class Counter implements StateMachine<number> {
+  total = 0;
+  apply(commands: readonly AppliedCommand[]): number[] {
+    return commands.map((c) => (this.total += Number(dec.decode(c.data))));
+  }
+  snapshot(): Uint8Array {
+    return enc.encode(String(this.total));
+  }
+  restore(data: Uint8Array): void {
+    this.total = Number(dec.decode(data));
+  }
+}
+
+interface Member {
+  node: RaftNode<number>;
+  sm: Counter;
+  storage: MemoryLogStorage;
+}
+
+/** Real RaftNodes in one process; messages hop through setImmediate; ticks are driven by the test. */
+class LocalCluster {
+  readonly members = new Map<NodeId, Member>();
+  private readonly rng = new SeededRng(3);
+  down = new Set<NodeId>();
+
+  async start(ids: NodeId[], snapshotEveryEntries = 0): Promise<void> {
+    for (const id of ids) {
+      const storage = new MemoryLogStorage();
+      await bootstrapStorage(storage, { voters: ids });
+      const sm = new Counter();
+      const node = await RaftNode.start<number>({
+        raft: { id, rng: this.rng.fork(), electionTimeoutTicks: 10, heartbeatTicks: 1 },
+        storage,
+        stateMachine: sm,
+        transport: { send: (msgs) => this.deliver(id, msgs) },
+        snapshots: new MemorySnapshotStore(),
+        bootId: 1,
+        snapshotEveryEntries,
+        logEntriesKeptAfterSnapshot: 2,
+      });
+      this.members.set(id, { node, sm, storage });
+    }
+  }
+
+  private deliver(from: NodeId, msgs: readonly OutgoingMessage[]): void {
+    for (const om of msgs) {
+      setImmediate(() => {
+        if (this.down.has(from) || this.down.has(om.message.to)) return;
+        this.members.get(om.message.to)?.node.receive(om.message, om.snapshotData);
+      });
+    }
+  }
+
+  member(id: NodeId): Member {
+    const m = this.members.get(id);
+    if (m === undefined) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  /** Ticks every node until `done` holds, yielding to deliveries between ticks. */
+  async tickUntil(done: () => boolean, maxTicks = 500): Promise<void> {
+    for (let i = 0; i < maxTicks && !done(); i++) {
+      for (const m of this.members.values()) m.node.tick();
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+    }
+    if (!done()) throw new Error('condition not reached within the tick budget');
+  }
+
+  leader(): Member | undefined {
+    return [...this.members.values()].find((m) => m.node.currentRole === 'leader' && !this.down.has(m.node.id));
+  }
+
+  stop(): void {
+    for (const m of this.members.values()) m.node.stop();
+  }
+}
+
+let cluster: LocalCluster | undefined;
+afterEach(() => cluster?.stop());
+
+describe('RaftNode', () => {
+  it('elects a leader, applies proposals on every node and returns the result to the proposer', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    await c.tickUntil(() => c.leader() !== undefined);
+    const follower = [...c.members.values()].find((m) => m.node.currentRole !== 'leader');
+    if (follower === undefined) throw new Error('no follower');
+    const results = await Promise.all([follower.node.propose(enc.encode('5')), follower.node.propose(enc.encode('7'))]);
+    // Each result is the running total after that command: 5 then 12, or 7 then 12.
+    expect([[5, 12], [7, 12]]).toContainEqual([...results].sort((a, b) => a - b));
+    await c.tickUntil(() => [...c.members.values()].every((m) => m.sm.total === 12));
+  });
+
+  it('serves linearizable, lease and eventual reads', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    await c.tickUntil(() => c.leader() !== undefined);
+    const leader = c.leader();
+    if (leader === undefined) throw new Error('no leader');
+    await leader.node.propose(enc.encode('3'));
+    for (const m of c.members.values()) {
+      const ticking = c.tickUntil(() => false, 30).catch(() => undefined);
+      expect(await m.node.read('linearizable', () => m.sm.total)).toBe(3);
+      expect(await m.node.read('lease', () => m.sm.total)).toBe(3);
+      await ticking;
+    }
+    expect(typeof (await leader.node.read('eventual', () => leader.sm.total))).toBe('number');
+  });
+
+  it('reports leadership changes to subscribers', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const changes: LeaderChange[] = [];
+    for (const m of c.members.values()) m.node.onLeaderChange((ch) => changes.push(ch));
+    await c.tickUntil(() => c.leader() !== undefined);
+    expect(changes.some((ch) => ch.role === 'leader')).toBe(true);
+  });
+
+  it('fails a proposal with NO leader as DROPPED, and one that cannot commit with TIMEOUT', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const early = c.member(1).node.propose(enc.encode('1'));
+    await expect(early).rejects.toSatisfy((e: unknown) => isNodeError(e, 'DROPPED'));
+    await c.tickUntil(() => c.leader() !== undefined);
+    const leader = c.leader();
+    if (leader === undefined) throw new Error('no leader');
+    for (const id of c.members.keys()) if (id !== leader.node.id) c.down.add(id);
+    const stuck = leader.node.propose(enc.encode('1'));
+    const settled = stuck.catch((e: unknown) => e);
+    await c.tickUntil(() => false, 60).catch(() => undefined);
+    expect(isNodeError(await settled, 'TIMEOUT') || isNodeError(await settled, 'STOPPED')).toBe(true);
+  });
+
+  it('snapshots, compacts, and catches a lagging node up through a snapshot', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3], 5);
+    await c.tickUntil(() => c.leader() !== undefined);
+    const leader = c.leader();
+    if (leader === undefined) throw new Error('no leader');
+    const lagging = [...c.members.keys()].find((id) => id !== leader.node.id) ?? 0;
+    c.down.add(lagging);
+    for (let i = 0; i < 20; i++) await leader.node.propose(enc.encode('1'));
+    expect(leader.storage.firstIndex()).toBeGreaterThan(2);
+    c.down.delete(lagging);
+    await c.tickUntil(() => c.member(lagging).sm.total === 20);
+    expect(c.member(lagging).storage.snapshot().index).toBeGreaterThan(0);
+  });
+
+  it('changes membership and tells a removed node', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    await c.tickUntil(() => c.leader() !== undefined);
+    const leader = c.leader();
+    if (leader === undefined) throw new Error('no leader');
+    const victim = [...c.members.keys()].find((id) => id !== leader.node.id) ?? 0;
+    let removed = false;
+    c.member(victim).node.onRemoved(() => (removed = true));
+    const cs = await leader.node.changeMembership({ transition: 'auto', changes: [{ type: 'removeNode', nodeId: victim }], context: new Uint8Array() });
+    expect(cs.voters).not.toContain(victim);
+    await c.tickUntil(() => removed);
+  });
+});
