@@ -441,7 +441,7 @@ export class RaftNode<R = unknown> {
       batch = [];
       const results = await this.opts.stateMachine.apply(current.map((b) => b.command));
       assert(results.length === current.length, 'state machine must return one result per command');
-      current.forEach((b, i) => this.settle(b.id, true, results[i] as R));
+      current.forEach((b, i) => this.settle(b.id, true, results[i]));
     };
     for (const e of entries) {
       if (e.index <= this.appliedIndex) continue;
@@ -472,7 +472,7 @@ export class RaftNode<R = unknown> {
     const wasMember = isMember(this.confState, this.id);
     try {
       this.confState = this.raw.applyConfChange(cc);
-      this.settle(id, true, this.confState as unknown as R);
+      this.settle(id, true, this.confState);
     } catch (err) {
       // Every node refuses the same change in the same way, so skipping it keeps them equal.
       if (!isRaftError(err, 'INVALID_CONF_CHANGE')) throw err;

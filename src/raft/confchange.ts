@@ -1,6 +1,5 @@
 import { RaftError, assert } from './errors.js';
 import { Progress } from './progress.js';
-import { isJoint } from './tracker.js';
 import type { ProgressTracker, TrackerConfig } from './tracker.js';
 import type { ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType, ConfState, NodeId } from './types.js';
 

@@ -91,11 +91,11 @@ export const PLANTS = {
     description: 'send acknowledgements and votes before the entries and vote they promise are fsynced',
     patch(node) {
       const r = raftOf(node);
-      r.send = function (fields): void {
-        const before = this.msgsAfterPersist.length;
-        Object.getPrototypeOf(r).send.call(this, fields);
-        const moved = this.msgsAfterPersist.splice(before);
-        for (const m of moved) this.msgs.push(m);
+      const send = r.send.bind(r);
+      r.send = (fields): void => {
+        const before = r.msgsAfterPersist.length;
+        send(fields);
+        for (const m of r.msgsAfterPersist.splice(before)) r.msgs.push(m);
       };
     },
   },

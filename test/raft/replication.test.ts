@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { message } from '../../src/raft/message.js';
 import { TestCluster } from './harness.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
