@@ -4,7 +4,6 @@ import { RaftError, assert } from './errors.js';
 import { isLocalMessage, isResponseMessage, message } from './message.js';
 import type { Message } from './message.js';
 import { Raft } from './raft.js';
-import { NONE } from './types.js';
 import type { ConfChange, ConfState, Entry, HardState, NodeId, ReadState, SnapshotMeta, SoftState, StateRole } from './types.js';
 
 /**
@@ -216,4 +215,4 @@ export class RawNode {
   }
 }
 
-export { NONE };
+

@@ -1,0 +1,41 @@
+/**
+ * Keel's public API. The core (`RawNode`) is for callers who drive I/O themselves; `RaftNode`
+ * runs the Ready loop over a storage, a transport and a state machine of the caller's choice.
+ */
+export { RaftNode } from './node/raft-node.js';
+export type { LeaderChange, RaftNodeOptions, ReadConsistency } from './node/raft-node.js';
+export type { AppliedCommand, OutgoingMessage, SnapshotStore, StateMachine, Transport } from './node/interfaces.js';
+export { NodeError, isNodeError } from './node/errors.js';
+export type { NodeErrorCode } from './node/errors.js';
+export { MemorySnapshotStore } from './node/memory-snapshot-store.js';
+
+export { RawNode } from './raft/raw-node.js';
+export type { Ready, Status } from './raft/raw-node.js';
+export type { RaftOptions } from './raft/config.js';
+export type { Message, MessageType } from './raft/message.js';
+export type { LogReader, LogStorage, LogWrite } from './raft/storage.js';
+export { bootstrapLog, bootstrapStorage } from './raft/bootstrap.js';
+export type { InitialMembers } from './raft/bootstrap.js';
+export { RaftError, isRaftError } from './raft/errors.js';
+export type { RaftErrorCode } from './raft/errors.js';
+export { encodeConfChange, decodeConfChange } from './raft/confchange.js';
+export { NONE } from './raft/types.js';
+export type {
+  ConfChange,
+  ConfChangeSingle,
+  ConfChangeTransition,
+  ConfChangeType,
+  ConfState,
+  Entry,
+  EntryType,
+  HardState,
+  NodeId,
+  ReadState,
+  SnapshotMeta,
+  SoftState,
+  StateRole,
+} from './raft/types.js';
+
+export { MemoryLogStorage } from './storage/memory-log-storage.js';
+export { SeededRng } from './util/rng.js';
+export type { Rng } from './util/rng.js';
