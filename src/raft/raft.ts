@@ -193,7 +193,6 @@ export class Raft {
     this.pendingConfIndex = this.log.lastIndex();
     // The no-op entry lets the leader commit entries of earlier terms (Raft §5.4.2).
     this.appendEntries([{ index: 0, term: 0, type: 'normal', data: EMPTY_DATA }]);
-    this.leaseAckTick.set(this.id, this.tickCount);
   }
 
   /** Can this node become leader? Learners and removed nodes cannot. */
@@ -260,7 +259,7 @@ export class Raft {
     let ents: Entry[];
     try {
       prevTerm = this.log.term(prevIndex);
-      ents = pr.state === 'replicate' || sendIfEmpty || pr.next <= this.log.lastIndex() ? this.log.entriesFrom(pr.next, this.opts.maxBytesPerMessage) : [];
+      ents = this.log.entriesFrom(pr.next, this.opts.maxBytesPerMessage);
     } catch (err) {
       if (isRaftError(err, 'COMPACTED')) return this.maybeSendSnapshot(to, pr);
       throw err;
@@ -606,7 +605,8 @@ export class Raft {
   leaseValid(): boolean {
     if (this.role !== 'leader' || !this.opts.checkQuorum) return false;
     if (this.leadTransferee !== NONE || this.timeoutNowSentInTerm) return false;
-    const base = jointCommittedIndex(this.tracker.config.voters, (id) => this.leaseAckTick.get(id));
+    // The leader acknowledges itself at every tick; the rest as their responses say.
+    const base = jointCommittedIndex(this.tracker.config.voters, (id) => (id === this.id ? this.tickCount : this.leaseAckTick.get(id)));
     return this.tickCount < base + leaseDurationTicks(this.opts);
   }
 
@@ -618,6 +618,10 @@ export class Raft {
     // Until the leader commits an entry of its term, its commit index may be behind the
     // cluster's (Raft thesis 6.4): hold the read until the no-op commits.
     if (!this.committedEntryInCurrentTerm()) {
+      if (this.pendingReadIndexMessages.length >= this.opts.maxPendingReads) {
+        if (m.from === NONE || m.from === this.id) throw new RaftError('PROPOSAL_DROPPED', 'too many reads waiting for the new leader to commit');
+        return;
+      }
       this.pendingReadIndexMessages.push(m);
       return;
     }
