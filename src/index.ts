@@ -18,7 +18,7 @@ export { bootstrapLog, bootstrapStorage } from './raft/bootstrap.js';
 export type { InitialMembers } from './raft/bootstrap.js';
 export { RaftError, isRaftError } from './raft/errors.js';
 export type { RaftErrorCode } from './raft/errors.js';
-export { encodeConfChange, decodeConfChange } from './raft/confchange.js';
+export { encodeConfChange, decodeConfChange, oneNodeChange } from './raft/confchange.js';
 export { NONE } from './raft/types.js';
 export type {
   ConfChange,

@@ -282,3 +282,12 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
   return { transition: d.t as ConfChangeTransition, changes, context: new Uint8Array(Buffer.from(d.x, 'base64')) };
 }
 
+
+/**
+ * The single-step helper: a change of one node (add a voter, add or demote to a learner,
+ * remove). It needs no joint configuration because one voter more or less keeps every
+ * majority of the old and the new configuration overlapping.
+ */
+export function oneNodeChange(type: ConfChangeType, nodeId: NodeId, context: Uint8Array = new Uint8Array(0)): ConfChange {
+  return { transition: 'auto', changes: [{ type, nodeId }], context };
+}

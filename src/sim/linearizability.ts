@@ -123,10 +123,12 @@ interface Entry {
   next: Entry | null;
   /** A known op's call points to its return and vice versa; null for lost calls and sentinels. */
   partner: Entry | null;
+  /** For a lost call: the latest earlier-called lost call with an identical input, if any. */
+  twin: Entry | null;
 }
 
 function sentinel(kind: 'return' | 'end'): Entry {
-  return { kind, op: -1, slot: -1, lost: false, timeMs: Number.NEGATIVE_INFINITY, prev: null, next: null, partner: null };
+  return { kind, op: -1, slot: -1, lost: false, timeMs: Number.NEGATIVE_INFINITY, prev: null, next: null, partner: null, twin: null };
 }
 
 /** Links `events` after a fresh head sentinel (and before `end`, if given); returns the head. */
@@ -156,7 +158,7 @@ function buildEventLists<I, O>(ops: readonly HistoryOp<I, O>[]): EventLists {
   const lost: Entry[] = [];
   let knownCount = 0;
   ops.forEach((op, i) => {
-    const base = { op: i, prev: null, next: null, partner: null };
+    const base = { op: i, prev: null, next: null, partner: null, twin: null };
     if (op.output === undefined) {
       lost.push({ ...base, kind: 'call', slot: lost.length, lost: true, timeMs: op.callTime });
       return;
@@ -169,6 +171,13 @@ function buildEventLists<I, O>(ops: readonly HistoryOp<I, O>[]): EventLists {
   });
   known.sort((a, b) => a.timeMs - b.timeMs || Number(b.kind === 'call') - Number(a.kind === 'call') || a.op - b.op);
   lost.sort((a, b) => a.timeMs - b.timeMs || a.op - b.op);
+  const lastByInput = new Map<string, Entry>();
+  for (const e of lost) {
+    const key = JSON.stringify(ops[e.op]?.input);
+    if (key === undefined) continue; // not plain data: never treated as a twin
+    e.twin = lastByInput.get(key) ?? null;
+    lastByInput.set(key, e);
+  }
   return { knownHead: linkAll(known), lostHead: linkAll(lost, sentinel('end')), knownCount, lostCount: lost.length };
 }
 
@@ -197,7 +206,7 @@ function unlift(call: Entry): void {
 /** The earliest pending response: the first return event left in the known list. */
 function firstReturn(knownHead: Entry): Entry {
   let e = knownHead.next;
-  while (e !== null && e.kind !== 'return') { e = e.next; (globalThis as any).stats.fr++; }
+  while (e !== null && e.kind !== 'return') e = e.next;
   if (e === null) throw new Error('linearizability: no pending return while known ops remain');
   return e;
 }
@@ -227,6 +236,10 @@ class OpSet {
     this.hash ^= memberHash(i);
   }
 
+  has(i: number): boolean {
+    return ((this.words[i >>> 5] ?? 0) & (1 << (i & 31))) !== 0;
+  }
+
   equals(other: OpSet): boolean {
     if (this.hash !== other.hash) return false;
     for (let w = 0; w < this.words.length; w++) if (this.words[w] !== other.words[w]) return false;
@@ -235,8 +248,8 @@ class OpSet {
 
   isSubsetOf(other: OpSet): boolean {
     for (let w = 0; w < this.words.length; w++) {
-      const mine = this.words[w] ?? 0;
-      if ((mine & (other.words[w] ?? 0)) !== mine) return false;
+      // Bitwise results are signed 32-bit, the stored words unsigned: compare against zero.
+      if (((this.words[w] ?? 0) & ~(other.words[w] ?? 0)) !== 0) return false;
     }
     return true;
   }
@@ -273,11 +286,13 @@ class VisitedCache {
   /** Records the configuration; false if it, or one that dominates it, was seen before. */
   add(known: OpSet, lost: OpSet, stateKey: string): boolean {
     const key = `${known.hash}|${stateKey}`;
-    let bucket = this.buckets.get(key);
-    if (bucket === undefined) this.buckets.set(key, (bucket = []));
-    (globalThis as any).stats.scan += bucket.length; (globalThis as any).stats.maxBucket = Math.max((globalThis as any).stats.maxBucket, bucket.length);
+    const bucket = this.buckets.get(key) ?? [];
     if (bucket.some((seen) => seen.known.equals(known) && seen.lost.isSubsetOf(lost))) return false;
-    bucket.push({ known: known.clone(), lost: lost.clone() });
+    // Keep the bucket an antichain: entries the new one dominates can never prune anything it
+    // would not, and scanning them makes every lookup slower.
+    const kept = bucket.filter((seen) => !(seen.known.equals(known) && lost.isSubsetOf(seen.lost)));
+    kept.push({ known: known.clone(), lost: lost.clone() });
+    this.buckets.set(key, kept);
     return true;
   }
 }
@@ -314,6 +329,9 @@ interface Frame<S> {
  *   search commit early to ops with long windows and backtrack far when that was wrong.
  * - Lost ops go last, so the search places one only when nothing else fits, which is usually
  *   exactly where a read observed it.
+ * - Of several pending lost ops with identical inputs only the earliest-called is tried: they
+ *   are interchangeable (same effect, and both stay available forever), so trying each would
+ *   only repeat the same search.
  * - A read-only op that fits is committed to: if a linearization exists at all, one exists
  *   that places it right here (it is minimal, so moving it earlier breaks no real-time order,
  *   and it changes no state), so its siblings need not be tried when it fails.
@@ -340,7 +358,7 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly HistoryOp
     const candidate = nextCandidate();
     if (candidate === null) {
       // No candidate fits here: undo the most recent choice and try the one after it.
-      const frame = stack.pop(); (globalThis as any).stats.backtracks++;
+      const frame = stack.pop();
       if (frame === undefined) return { kind: 'illegal', longestPrefix };
       state = frame.stateBefore;
       unlift(frame.call);
@@ -359,7 +377,7 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly HistoryOp
       }
       continue;
     }
-    if (steps++ >= maxSteps) { (globalThis as any).stats.depth = stack.length; (globalThis as any).stats.best = bestKnown; (globalThis as any).stats.n = ops.length; return { kind: 'unknown', longestPrefix }; }
+    if (steps++ >= maxSteps) return { kind: 'unknown', longestPrefix };
     const op = ops[candidate.op];
     if (op === undefined) throw new Error('linearizability: event refers to a missing op');
     const result = model.step(state, op.input, op.output);
@@ -400,15 +418,27 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly HistoryOp
       while (cursor !== null && cursor.kind === 'call' && cursor === deadline.partner) cursor = cursor.next;
       if (cursor !== null && cursor.kind === 'call') return cursor;
       phase = 'lost';
-      cursor = lists.lostHead.next;
+      cursor = lastLostCalledBy(deadline.timeMs);
     }
-    return cursor !== null && cursor.kind === 'call' && cursor.timeMs <= deadline.timeMs ? cursor : null;
+    while (cursor !== null && cursor.twin !== null && !lost.has(cursor.twin.slot)) cursor = cursor.prev;
+    return cursor !== null && cursor.kind === 'call' ? cursor : null;
   }
 
   /** Moves past `tried`, which was tried in `triedPhase`, to the next candidate. */
   function advancePast(tried: Entry, triedPhase: Phase): void {
     phase = triedPhase === 'deadline' ? 'known' : triedPhase;
-    cursor = triedPhase === 'deadline' ? lists.knownHead.next : tried.next;
+    cursor = triedPhase === 'deadline' ? lists.knownHead.next : triedPhase === 'known' ? tried.next : tried.prev;
+  }
+
+  /** The latest-called pending lost op invoked no later than `timeMs`, or null. */
+  function lastLostCalledBy(timeMs: number): Entry | null {
+    let e = lists.lostHead.next;
+    let last: Entry | null = null;
+    while (e !== null && e.kind === 'call' && e.timeMs <= timeMs) {
+      last = e;
+      e = e.next;
+    }
+    return last;
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfChanger, oneNodeChange } from '../../src/raft/confchange.js';
 import type { ConfChange, ConfChangeSingle } from '../../src/raft/types.js';
 import { TestCluster } from './harness.js';
 
@@ -32,7 +33,7 @@ describe('membership changes', () => {
   it('promotes a learner to voter with a single-step change', () => {
     const c = new TestCluster([1, 2, 3], {}, [4]);
     c.elect(1);
-    c.node(1).raw.proposeConfChange(change([{ type: 'addVoter', nodeId: 4 }]));
+    c.node(1).raw.proposeConfChange(oneNodeChange('addVoter', 4));
     c.deliverAll();
     expect(c.node(1).confState.voters).toEqual([1, 2, 3, 4]);
     expect(c.node(4).raw.raft.isLearner).toBe(false);
@@ -107,6 +108,22 @@ describe('membership changes', () => {
     c.isolate(3); // the first change cannot commit
     c.node(1).raw.proposeConfChange(change([{ type: 'addVoter', nodeId: 4 }]));
     expect(() => c.node(1).raw.proposeConfChange(change([{ type: 'addVoter', nodeId: 5 }]))).toThrow(/not yet applied/);
+  });
+
+  it('refuses a single-step change of two voters', () => {
+    const c = new TestCluster([1, 2, 3], {}, [4, 5]);
+    c.elect(1);
+    expect(() =>
+      c.node(1).raw.proposeConfChange({
+        transition: 'auto',
+        changes: [{ type: 'addVoter', nodeId: 4 }],
+        context: new Uint8Array(),
+      }),
+    ).not.toThrow();
+    c.deliverAll();
+    // Two voters at once in a simple change is refused by the changer itself.
+    const r = c.node(1).raw.raft;
+    expect(() => new ConfChanger(r.tracker, r.log.lastIndex()).simple([{ type: 'addVoter', nodeId: 5 }, { type: 'removeNode', nodeId: 2 }])).toThrow(/more than one voter/);
   });
 
   it('refuses an invalid change at proposal time', () => {

@@ -24,7 +24,13 @@ describe('leadership transfer', () => {
     c.node(1).raw.transferLeadership(3);
     c.deliverAll();
     expect(c.leaders()).toEqual([3]);
-    expect(c.appliedTexts(3).length).toBeGreaterThanOrEqual(0);
+    // TimeoutNow went out only once node 3 had caught up.
+    const timeoutNow = c.sent.findIndex((m) => m.type === 'timeoutNow');
+    const catchUp = c.sent.findIndex((m) => m.type === 'app' && m.to === 3 && m.entries.length >= 1);
+    expect(catchUp).toBeGreaterThanOrEqual(0);
+    expect(timeoutNow).toBeGreaterThan(catchUp);
+    c.tickAll(2);
+    expect(c.appliedTexts(3)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
   });
 
   it('drops proposals while a transfer is in progress, and aborts it after an election timeout', () => {
