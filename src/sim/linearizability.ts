@@ -15,8 +15,11 @@
  *
  * Ops with an unknown outcome ("lost": the client gave up) may take effect at any point after
  * their call, or never, so they have no return event and the search is done once every op with
- * a known outcome is linearized. They get their own list and two refinements (see
- * searchPartition and VisitedCache) so a handful of timeouts does not make the search blow up.
+ * a known outcome is linearized. They make the search much wider, so they get their own list,
+ * are tried last, and the cache also prunes configurations dominated by one with fewer lost ops
+ * placed (see VisitedCache). Candidate order follows Lowe's "just in time" idea (see
+ * searchPartition). None of this changes the verdict, only how fast it is reached; a search
+ * that runs out of budget says 'unknown', never 'ok'.
  */
 
 export interface HistoryOp<I, O> {
@@ -90,8 +93,8 @@ export function checkLinearizable<S, I, O>(
     if (outcome.kind === 'illegal') return explainIllegal(model, ops, index, outcome.longestPrefix);
     if (outcome.kind === 'unknown' && unknown === undefined) {
       unknown =
-        `partition ${index} (${ops.length} ops): search exceeded ${maxSteps} model steps ` +
-        `after linearizing at most ${outcome.longestPrefix.length} ops`;
+        `partition ${index} (${ops.length} ops): search exceeded ${maxSteps} model steps; ` +
+        `the longest linearization found placed ${outcome.longestPrefix.length} ops`;
     }
   }
   return unknown === undefined ? { kind: 'ok' } : { kind: 'unknown', reason: unknown };
@@ -321,8 +324,8 @@ interface Frame<S> {
 }
 
 /**
- * Depth-first search with three heuristics that keep the order of trying candidates (all of
- * which are still tried) close to how histories usually linearize:
+ * Depth-first search. The refinements below only reorder or skip candidates whose outcome
+ * another tried candidate already covers, so the verdict is exact:
  *
  * - The op whose response is due first goes first ("just in time", after Lowe): it must be
  *   linearized before that response anyway, and trying ops in call order instead makes the
@@ -418,27 +421,16 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly HistoryOp
       while (cursor !== null && cursor.kind === 'call' && cursor === deadline.partner) cursor = cursor.next;
       if (cursor !== null && cursor.kind === 'call') return cursor;
       phase = 'lost';
-      cursor = lastLostCalledBy(deadline.timeMs);
+      cursor = lists.lostHead.next;
     }
-    while (cursor !== null && cursor.twin !== null && !lost.has(cursor.twin.slot)) cursor = cursor.prev;
-    return cursor !== null && cursor.kind === 'call' ? cursor : null;
+    while (cursor !== null && cursor.twin !== null && !lost.has(cursor.twin.slot)) cursor = cursor.next;
+    return cursor !== null && cursor.kind === 'call' && cursor.timeMs <= deadline.timeMs ? cursor : null;
   }
 
   /** Moves past `tried`, which was tried in `triedPhase`, to the next candidate. */
   function advancePast(tried: Entry, triedPhase: Phase): void {
     phase = triedPhase === 'deadline' ? 'known' : triedPhase;
-    cursor = triedPhase === 'deadline' ? lists.knownHead.next : triedPhase === 'known' ? tried.next : tried.prev;
-  }
-
-  /** The latest-called pending lost op invoked no later than `timeMs`, or null. */
-  function lastLostCalledBy(timeMs: number): Entry | null {
-    let e = lists.lostHead.next;
-    let last: Entry | null = null;
-    while (e !== null && e.kind === 'call' && e.timeMs <= timeMs) {
-      last = e;
-      e = e.next;
-    }
-    return last;
+    cursor = triedPhase === 'deadline' ? lists.knownHead.next : tried.next;
   }
 }
 
@@ -478,7 +470,7 @@ function explainIllegal<S, I, O>(
   const lostPending = ops.filter((op, i) => !done.has(i) && op.output === undefined && op.callTime <= deadlineMs).length;
   const explanation =
     `after linearizing ${prefix.length} of ${ops.length} ops the model state is ${model.stateKey(state)}; ` +
-    `none of the ${candidates.length} ops invoked by the earliest pending response ` +
+    `none of the ${candidates.length} ops invoked no later than the earliest pending response ` +
     `(${deadline === undefined ? 'none' : describe(model, deadline)}) is consistent with it` +
     (lostPending > 0 ? `, nor does placing any of the ${lostPending} pending ops with unknown outcome first help` : '');
   return {

@@ -661,6 +661,10 @@ export class Simulation {
       }
     }
     const result = checkLinearizable(kvModel, this.history, { maxStepsPerPartition: 2_000_000 });
+    if (result.kind === 'unknown') {
+      // A check that gave up proves nothing: treat it as a failure so it gets looked at.
+      this.fail(`linearizability check inconclusive: ${result.reason}`);
+    }
     if (result.kind === 'illegal') {
       this.fail(
         `linearizability: history of key partition ${result.partition} is not linearizable: ${result.explanation}\n` +
