@@ -1,3 +1,5 @@
+import { CodedError } from '../util/coded-error.js';
+
 /**
  * Typed errors with a stable `code`. Callers branch on `code`, never on the message text.
  */
@@ -14,14 +16,7 @@ export type RaftErrorCode =
   | 'STEP_PEER_NOT_FOUND'
   | 'INVALID_CONFIG';
 
-export class RaftError extends Error {
-  readonly code: RaftErrorCode;
-  constructor(code: RaftErrorCode, message: string) {
-    super(message);
-    this.name = 'RaftError';
-    this.code = code;
-  }
-}
+export class RaftError extends CodedError<RaftErrorCode> {}
 
 export function isRaftError(err: unknown, code?: RaftErrorCode): err is RaftError {
   return err instanceof RaftError && (code === undefined || err.code === code);

@@ -790,28 +790,25 @@ export class Raft {
           if (local) throw new RaftError('PROPOSAL_DROPPED', 'proposal forwarding is disabled');
           return;
         }
-        // Forwarded proposals carry the original proposer so the leader can answer it.
+        // The leader never answers a forwarded proposal: the proposer learns its fate when
+        // it applies the entry (or when its own deadline passes).
         this.send({ type: 'prop', to: this.lead, entries: m.entries });
         return;
       }
       case 'app':
-        this.electionElapsedTicks = 0;
-        this.lead = m.from;
-        this.handleAppend(m);
-        return;
       case 'heartbeat':
-        this.electionElapsedTicks = 0;
-        this.lead = m.from;
-        this.handleHeartbeat(m);
-        return;
       case 'snap':
+        // Hearing from the leader restarts the election timer (and the follower's lease).
         this.electionElapsedTicks = 0;
         this.lead = m.from;
-        this.handleSnapshot(m);
+        if (m.type === 'app') this.handleAppend(m);
+        else if (m.type === 'heartbeat') this.handleHeartbeat(m);
+        else this.handleSnapshot(m);
         return;
       case 'transferLeader':
         if (this.lead === NONE) return;
-        this.send({ type: 'transferLeader', to: this.lead, ...{ from: m.from } });
+        // `from` names the transferee, as when stepped locally.
+        this.send({ type: 'transferLeader', to: this.lead, from: m.from });
         return;
       case 'timeoutNow':
         // The leader asked us to take over: campaign at once, past follower leases.

@@ -94,6 +94,14 @@ class LocalCluster {
     if (!done()) throw new Error('condition not reached within the tick budget');
   }
 
+  /** Ticks until a leader is elected, and returns it. */
+  async electedLeader(): Promise<Member> {
+    await this.tickUntil(() => this.leader() !== undefined);
+    const leader = this.leader();
+    if (leader === undefined) throw new Error('no leader');
+    return leader;
+  }
+
   leader(): Member | undefined {
     return [...this.members.values()].find((m) => m.node.currentRole === 'leader' && !this.down.has(m.node.id));
   }
@@ -124,9 +132,7 @@ describe('RaftNode', () => {
     cluster = new LocalCluster();
     const c = cluster;
     await c.start([1, 2, 3]);
-    await c.tickUntil(() => c.leader() !== undefined);
-    const leader = c.leader();
-    if (leader === undefined) throw new Error('no leader');
+    const leader = await c.electedLeader();
     await leader.node.propose(enc.encode('3'));
     for (const m of c.members.values()) {
       const ticking = c.tickUntil(() => false, 30).catch(() => undefined);
@@ -153,9 +159,7 @@ describe('RaftNode', () => {
     await c.start([1, 2, 3]);
     const early = c.member(1).node.propose(enc.encode('1'));
     await expect(early).rejects.toSatisfy((e: unknown) => isNodeError(e, 'DROPPED'));
-    await c.tickUntil(() => c.leader() !== undefined);
-    const leader = c.leader();
-    if (leader === undefined) throw new Error('no leader');
+    const leader = await c.electedLeader();
     for (const id of c.members.keys()) if (id !== leader.node.id) c.down.add(id);
     const stuck = leader.node.propose(enc.encode('1'));
     const settled = stuck.catch((e: unknown) => e);
@@ -167,9 +171,7 @@ describe('RaftNode', () => {
     cluster = new LocalCluster();
     const c = cluster;
     await c.start([1, 2, 3], 5);
-    await c.tickUntil(() => c.leader() !== undefined);
-    const leader = c.leader();
-    if (leader === undefined) throw new Error('no leader');
+    const leader = await c.electedLeader();
     const lagging = [...c.members.keys()].find((id) => id !== leader.node.id) ?? 0;
     c.down.add(lagging);
     for (let i = 0; i < 20; i++) await leader.node.propose(enc.encode('1'));
@@ -183,9 +185,7 @@ describe('RaftNode', () => {
     cluster = new LocalCluster();
     const c = cluster;
     await c.start([1, 2, 3], 4);
-    await c.tickUntil(() => c.leader() !== undefined);
-    const leader = c.leader();
-    if (leader === undefined) throw new Error('no leader');
+    const leader = await c.electedLeader();
     for (let i = 0; i < 10; i++) await leader.node.propose(enc.encode('2'));
     const id = [...c.members.keys()].find((x) => x !== leader.node.id) ?? 0;
     await c.tickUntil(() => c.member(id).sm.total === 20);
@@ -203,9 +203,7 @@ describe('RaftNode', () => {
     cluster = new LocalCluster();
     const c = cluster;
     await c.start([1, 2, 3]);
-    await c.tickUntil(() => c.leader() !== undefined);
-    const leader = c.leader();
-    if (leader === undefined) throw new Error('no leader');
+    const leader = await c.electedLeader();
     const victim = [...c.members.keys()].find((id) => id !== leader.node.id) ?? 0;
     let removed = false;
     c.member(victim).node.onRemoved(() => (removed = true));
