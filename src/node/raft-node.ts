@@ -137,6 +137,11 @@ export class RaftNode<R = unknown> {
       // A crash interrupted the install of a snapshot from the leader after its bytes were
       // saved: finish recording it in the log. It holds only committed state.
       await opts.storage.save({ snapshot: snap.meta, entries: [] });
+    } else if (snap !== undefined && snap.meta.index > opts.storage.snapshot().index) {
+      // A crash lost the log's record of the newest snapshot (its bytes were saved first).
+      // Record it again: the core takes its configuration from it, and re-applies only the
+      // entries after it, so the two must describe the same point in the log.
+      await opts.storage.compact(snap.meta, opts.storage.firstIndex() - 1);
     }
     if (snap !== undefined && snap.meta.index >= opts.storage.firstIndex() - 1) {
       const decoded = decodeNodeSnapshot(snap.data);

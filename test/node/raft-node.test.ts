@@ -5,6 +5,7 @@ import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
 import { RaftNode } from '../../src/node/raft-node.js';
 import type { LeaderChange } from '../../src/node/raft-node.js';
 import { bootstrapStorage } from '../../src/raft/bootstrap.js';
+import { EMPTY_CONF_STATE } from '../../src/raft/types.js';
 import type { NodeId } from '../../src/raft/types.js';
 import { MemoryLogStorage } from '../../src/storage/memory-log-storage.js';
 import { SeededRng } from '../../src/util/rng.js';
@@ -197,6 +198,34 @@ describe('RaftNode', () => {
     // commit index is known again.
     expect(restarted.sm.total).toBeGreaterThan(0);
     await c.tickUntil(() => restarted.sm.total === 20);
+  });
+
+  it('after a crash lost the log record of its newest snapshot, restarts with the snapshot configuration', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3], 4);
+    const leader = await c.electedLeader();
+    for (let i = 0; i < 10; i++) await leader.node.propose(enc.encode('1'));
+    const id = [...c.members.keys()].find((x) => x !== leader.node.id) ?? 0;
+    await c.tickUntil(() => c.member(id).sm.total === 10);
+    const old = c.member(id);
+    const snap = old.snapshots.latest();
+    if (snap === undefined) throw new Error('no snapshot taken');
+    old.node.stop();
+    // The log as a crash may leave it: the entries and the hard state, but the record of the
+    // newest snapshot lost, so the log still names an older point with another configuration.
+    const storage = new MemoryLogStorage();
+    const first = old.storage.firstIndex();
+    expect(first - 1).toBeLessThan(snap.meta.index);
+    await storage.save({
+      snapshot: { index: first - 1, term: old.storage.term(first - 1), confState: EMPTY_CONF_STATE },
+      entries: old.storage.entries(first, old.storage.lastIndex() + 1, Infinity),
+      hardState: old.storage.initialState().hardState,
+    });
+    const restarted = await c.boot(id, storage, old.snapshots);
+    expect(restarted.node.raw.raft.tracker.confState()).toEqual(snap.meta.confState);
+    expect(storage.snapshot().index).toBe(snap.meta.index);
+    await c.tickUntil(() => restarted.sm.total === 10);
   });
 
   it('changes membership and tells a removed node', async () => {
