@@ -72,9 +72,11 @@ export function resolveRaftOptions(o: RaftOptions): ResolvedRaftOptions {
   if (!Number.isInteger(r.electionTimeoutTicks) || r.electionTimeoutTicks <= r.heartbeatTicks) {
     bad('electionTimeoutTicks', 'must be an integer greater than heartbeatTicks');
   }
-  if (r.maxInflightMessages <= 0) bad('maxInflightMessages', 'must be positive');
-  if (r.maxBytesPerMessage <= 0) bad('maxBytesPerMessage', 'must be positive');
-  if (r.maxInflightBytes < 0) bad('maxInflightBytes', 'must not be negative');
+  if (!Number.isInteger(r.maxInflightMessages) || r.maxInflightMessages <= 0) bad('maxInflightMessages', 'must be a positive integer');
+  if (!Number.isInteger(r.maxBytesPerMessage) || r.maxBytesPerMessage <= 0) bad('maxBytesPerMessage', 'must be a positive integer');
+  if (!Number.isInteger(r.maxInflightBytes) || r.maxInflightBytes < 0) bad('maxInflightBytes', 'must be a non-negative integer');
+  if (!Number.isInteger(r.maxUncommittedBytes) || r.maxUncommittedBytes < 0) bad('maxUncommittedBytes', 'must be a non-negative integer');
+  if (!Number.isInteger(r.maxPendingReads) || r.maxPendingReads <= 0) bad('maxPendingReads', 'must be a positive integer');
   if (r.maxInflightBytes !== 0 && r.maxInflightBytes < r.maxBytesPerMessage) {
     bad('maxInflightBytes', 'must be 0 or at least maxBytesPerMessage');
   }

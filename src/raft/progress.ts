@@ -8,13 +8,21 @@ import { Inflights } from './inflights.js';
  */
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
-/** The leader's view of one follower. Invariant: match < next. */
+/**
+ * The leader's view of one follower (or of itself). Invariant: match < next, i.e. the leader
+ * never plans to send an entry it already knows the follower has.
+ */
 export class Progress {
+  /** Highest index known to be in the follower's log. */
   match: number;
+  /** Index of the next entry to send. */
   next: number;
   state: ProgressState = 'probe';
+  /** Index of the snapshot being sent (state 'snapshot'), 0 otherwise. */
   pendingSnapshot = 0;
+  /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** probe: a MsgApp is in flight; replicate: the inflight window is full. */
   msgAppFlowPaused = false;
   inflights: Inflights;
   isLearner: boolean;
@@ -24,6 +32,12 @@ export class Progress {
     this.next = Math.max(opts.next, opts.match + 1);
     this.inflights = new Inflights(opts.maxInflightMsgs, opts.maxInflightBytes);
     this.isLearner = opts.isLearner;
+    this.checkInvariant();
+  }
+
+  private checkInvariant(): void {
+    // Branch first so the message (with toString) is only built on failure: this runs per ack.
+    if (this.match < 0 || this.match >= this.next) assert(false, `progress invariant 0 <= match < next broken: ${this.toString()}`);
   }
 
   private resetState(state: ProgressState): void {
@@ -33,6 +47,11 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /**
+   * Back to one-at-a-time probing. Leaving snapshot state, the follower most likely has the
+   * snapshot by now, so probe right after it rather than from `match` (a failed snapshot
+   * resets pendingSnapshot to 0 first, falling back to match+1).
+   */
   becomeProbe(): void {
     if (this.state === 'snapshot') {
       const pending = this.pendingSnapshot;
@@ -42,11 +61,14 @@ export class Progress {
       this.resetState('probe');
       this.next = this.match + 1;
     }
+    this.checkInvariant();
   }
 
+  /** The follower's log matches up to `match`: stream everything after it. */
   becomeReplicate(): void {
     this.resetState('replicate');
     this.next = this.match + 1;
+    this.checkInvariant();
   }
 
   becomeSnapshot(snapshotIndex: number): void {
@@ -54,14 +76,22 @@ export class Progress {
     this.pendingSnapshot = snapshotIndex;
   }
 
+  /**
+   * Called after the leader sends a MsgApp carrying `entryCount` entries (`bytes` of payload)
+   * starting at `nextIndex`.
+   */
   sentEntries(nextIndex: number, entryCount: number, bytes: number): void {
+    assert(entryCount >= 0, `negative entry count ${entryCount}`);
     switch (this.state) {
       case 'replicate':
         if (entryCount > 0) {
+          // Replicate streams contiguously: each append starts where the previous one ended.
+          assert(nextIndex === this.next, `replicate append from ${nextIndex}, expected ${this.next}`);
           const last = nextIndex + entryCount - 1;
-          this.next = Math.max(this.next, last + 1);
+          this.next = last + 1;
           this.inflights.add(last, bytes);
         }
+        // A message that fills the window (or an empty one sent while full) pauses the flow.
         this.msgAppFlowPaused = this.inflights.full();
         return;
       case 'probe':
@@ -73,31 +103,47 @@ export class Progress {
     }
   }
 
+  /**
+   * A successful append response for index `n`. Returns whether match grew; a response that
+   * is not news (duplicate or reordered) changes nothing but may still move next forward.
+   */
   maybeUpdate(n: number): boolean {
     let updated = false;
     if (this.match < n) {
       this.match = n;
       updated = true;
+      // The probe was answered: the next one may go.
       this.msgAppFlowPaused = false;
     }
     this.next = Math.max(this.next, n + 1);
+    this.checkInvariant();
     return updated;
   }
 
+  /**
+   * A rejected append: the follower's log does not contain the entry at `rejected` with the
+   * term the leader sent; `matchHint` is the follower's guess of where the logs may agree.
+   * Returns false when the rejection is stale and must be ignored.
+   */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
       // A rejection of an index we already know matches is stale (reordered message).
       if (rejected <= this.match) return false;
+      // Appends after match are in doubt: resend from just after it (the caller then probes).
       this.next = this.match + 1;
       return true;
     }
-    // In probe state only the answer to the latest probe counts.
+    // In probe (and snapshot) state only the answer to the latest probe counts: it probed
+    // the entry just before next.
     if (this.next - 1 !== rejected) return false;
+    // Jump back to the follower's hint, but never below match+1 nor above the rejected index.
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.msgAppFlowPaused = false;
+    this.checkInvariant();
     return true;
   }
 
+  /** Should the leader hold back appends to this follower? */
   isPaused(): boolean {
     switch (this.state) {
       case 'probe':
@@ -109,8 +155,15 @@ export class Progress {
     }
   }
 
+  /** A deep copy (configuration changes work on copies so a refused change leaves no trace). */
   clone(): Progress {
-    const p = new Progress({ match: this.match, next: this.next, maxInflightMsgs: 1, maxInflightBytes: 0, isLearner: this.isLearner });
+    const p = new Progress({
+      match: this.match,
+      next: this.next,
+      maxInflightMsgs: this.inflights.maxCount,
+      maxInflightBytes: this.inflights.maxBytes,
+      isLearner: this.isLearner,
+    });
     p.state = this.state;
     p.pendingSnapshot = this.pendingSnapshot;
     p.recentActive = this.recentActive;
