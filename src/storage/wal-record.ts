@@ -1,0 +1,193 @@
+import { assert } from '../raft/errors.js';
+import type { LogWrite } from '../raft/storage.js';
+import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
+import { crc32c } from './crc32c.js';
+
+/**
+ * The WAL's records. On disk each is framed as
+ *
+ *   u32 payload length | u32 CRC-32C of the payload | payload
+ *
+ * and the payload starts with a type byte and the raft group id. A record is all or nothing:
+ * recovery checks its length and checksum before believing any byte of it.
+ */
+export type WalRecord =
+  /**
+   * One LogWrite of one group: snapshot install, entries (truncating a conflicting suffix),
+   * hard state. `snapshotKeptLog` says whether the install kept the entries after the
+   * snapshot (the log held the snapshot's last entry) or discarded the whole log; recovery
+   * needs it when the install itself lies below a later compaction point.
+   */
+  | { readonly kind: 'write'; readonly group: number; readonly write: LogWrite; readonly snapshotKeptLog?: boolean }
+  /** A snapshot recorded and entries up to compactIndex (whose term is compactTerm) released. */
+  | { readonly kind: 'compact'; readonly group: number; readonly meta: SnapshotMeta; readonly compactIndex: number; readonly compactTerm: number };
+
+export const FRAME_HEADER_BYTES = 8;
+/** A record larger than this is corruption, not data: no single write is that big. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+const KIND_WRITE = 1;
+const KIND_COMPACT = 2;
+const HAS_SNAPSHOT = 1;
+const HAS_HARD_STATE = 2;
+const SNAPSHOT_KEPT_LOG = 4;
+
+class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.view.setUint8(this.length, v);
+    this.length += 1;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.length, v);
+    this.length += 4;
+  }
+  f64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.length, v);
+    this.length += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.u32(b.byteLength);
+    this.ensure(b.byteLength);
+    this.buf.set(b, this.length);
+    this.length += b.byteLength;
+  }
+  json(v: unknown): void {
+    this.bytes(new TextEncoder().encode(JSON.stringify(v)));
+  }
+  /** The framed record: header reserved at the start by `frame()`. */
+  done(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+class Reader {
+  private offset = 0;
+  private readonly view: DataView;
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  private need(n: number): void {
+    if (this.offset + n > this.buf.byteLength) throw new Error('record payload ends early');
+  }
+  u8(): number {
+    this.need(1);
+    return this.view.getUint8(this.offset++);
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.offset);
+    this.offset += 8;
+    return v;
+  }
+  bytes(): Uint8Array {
+    const n = this.u32();
+    this.need(n);
+    // Copy: the caller keeps entries long after the read buffer is reused.
+    const out = this.buf.slice(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+  json(): unknown {
+    return JSON.parse(new TextDecoder().decode(this.bytes()));
+  }
+  end(): void {
+    if (this.offset !== this.buf.byteLength) throw new Error('record payload has trailing bytes');
+  }
+}
+
+/** Encodes a record with its frame header. */
+export function encodeRecord(r: WalRecord): Uint8Array {
+  const w = new Writer();
+  w.u32(0); // length, filled below
+  w.u32(0); // crc, filled below
+  if (r.kind === 'write') {
+    w.u8(KIND_WRITE);
+    w.u32(r.group);
+    const { snapshot, entries, hardState } = r.write;
+    w.u8((snapshot === undefined ? 0 : HAS_SNAPSHOT) | (hardState === undefined ? 0 : HAS_HARD_STATE) | (r.snapshotKeptLog === true ? SNAPSHOT_KEPT_LOG : 0));
+    if (snapshot !== undefined) w.json(snapshot);
+    w.u32(entries.length);
+    for (const e of entries) {
+      w.f64(e.index);
+      w.f64(e.term);
+      w.u8(e.type === 'confChange' ? 1 : 0);
+      w.bytes(e.data);
+    }
+    if (hardState !== undefined) {
+      w.f64(hardState.term);
+      w.u32(hardState.vote);
+      w.f64(hardState.commit);
+    }
+  } else {
+    w.u8(KIND_COMPACT);
+    w.u32(r.group);
+    w.f64(r.compactIndex);
+    w.f64(r.compactTerm);
+    w.json(r.meta);
+  }
+  const framed = w.done();
+  const payload = framed.subarray(FRAME_HEADER_BYTES);
+  assert(payload.byteLength <= MAX_RECORD_BYTES, `record of ${payload.byteLength} bytes exceeds the limit`);
+  const view = new DataView(framed.buffer, framed.byteOffset, FRAME_HEADER_BYTES);
+  view.setUint32(0, payload.byteLength);
+  view.setUint32(4, crc32c(payload));
+  return framed;
+}
+
+/** Decodes a payload whose checksum has been verified. Throws on a malformed payload. */
+export function decodeRecordPayload(payload: Uint8Array): WalRecord {
+  const r = new Reader(payload);
+  const kind = r.u8();
+  const group = r.u32();
+  if (kind === KIND_WRITE) {
+    const flags = r.u8();
+    const snapshot = flags & HAS_SNAPSHOT ? (r.json() as SnapshotMeta) : undefined;
+    const count = r.u32();
+    const entries: Entry[] = [];
+    for (let i = 0; i < count; i++) {
+      const index = r.f64();
+      const term = r.f64();
+      const type = r.u8() === 1 ? 'confChange' : 'normal';
+      entries.push({ index, term, type, data: r.bytes() });
+    }
+    let hardState: HardState | undefined;
+    if (flags & HAS_HARD_STATE) hardState = { term: r.f64(), vote: r.u32(), commit: r.f64() };
+    r.end();
+    const write: LogWrite = {
+      entries,
+      ...(snapshot === undefined ? {} : { snapshot }),
+      ...(hardState === undefined ? {} : { hardState }),
+    };
+    return { kind: 'write', group, write, ...(flags & SNAPSHOT_KEPT_LOG ? { snapshotKeptLog: true } : {}) };
+  }
+  if (kind === KIND_COMPACT) {
+    const compactIndex = r.f64();
+    const compactTerm = r.f64();
+    const meta = r.json() as { index: number; term: number; confState: ConfState };
+    r.end();
+    return { kind: 'compact', group, meta, compactIndex, compactTerm };
+  }
+  throw new Error(`unknown record kind ${kind}`);
+}
