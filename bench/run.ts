@@ -3,9 +3,11 @@
  * rates measured in one run; they assert nothing, so a slow machine never fails a test.
  */
 import { benchCore } from './core.js';
+import { benchWal } from './wal.js';
 
 const benches: Record<string, (args: readonly string[]) => void | Promise<void>> = {
   core: benchCore,
+  wal: benchWal,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -82,6 +82,8 @@ export class Wal {
   private flushing = false;
   private closed = false;
   private fatal: Error | undefined;
+  /** Counters for metrics and benchmarks. */
+  readonly stats = { fsyncs: 0, records: 0, bytesWritten: 0 };
 
   private constructor(
     readonly dir: string,
@@ -201,6 +203,9 @@ export class Wal {
         if (total > 0) {
           await this.handle.writev(buffers);
           await this.handle.datasync();
+          this.stats.fsyncs++;
+          this.stats.records += batch.length;
+          this.stats.bytesWritten += total;
         }
         current.bytes += total;
         for (const p of batch) this.noteDurable(p.record, current);
@@ -369,6 +374,36 @@ export class Wal {
       ...(hardState === undefined ? {} : { hardState }),
     });
   }
+}
+
+/**
+ * The explicit repair behind `keel repair`: truncates the log at the first record that does
+ * not verify and deletes every later segment. Returns where it cut, or undefined if the log
+ * was sound. Everything after the cut is lost, which is why the node never does this itself.
+ */
+export async function repairWal(dir: string): Promise<{ file: string; offset: number; bytesDropped: number } | undefined> {
+  const names = (await fs.readdir(dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
+  for (let i = 0; i < names.length; i++) {
+    const file = path.join(dir, names[i] ?? '');
+    const data = await fs.readFile(file);
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const r = verifyAt(data, offset);
+      if (typeof r === 'string') break;
+      offset = r.next;
+    }
+    if (offset === data.byteLength) continue;
+    let dropped = data.byteLength - offset;
+    await fs.truncate(file, offset);
+    for (const later of names.slice(i + 1)) {
+      const p = path.join(dir, later);
+      dropped += (await fs.stat(p)).size;
+      await fs.rm(p);
+    }
+    await fsyncDir(dir);
+    return { file, offset, bytesDropped: dropped };
+  }
+  return undefined;
 }
 
 /** Reads and verifies one segment, truncating a torn tail of the last one. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Wal, WalCorruptError } from '../../src/storage/wal.js';
+import { Wal, WalCorruptError, repairWal } from '../../src/storage/wal.js';
 import { crc32c } from '../../src/storage/crc32c.js';
 import { entryRange, runLogStorageConformance } from './log-storage-conformance.js';
 
@@ -102,6 +102,13 @@ describe('Wal', () => {
     expect((err as WalCorruptError).file).toBe(file);
     expect((err as WalCorruptError).offset).toBe(0);
     expect(String(err)).toMatch(/keel repair/);
+    // The explicit repair cuts the log at the damage; the node then starts on what is left.
+    const cut = await repairWal(dir);
+    expect(cut).toMatchObject({ file, offset: 0 });
+    expect(await repairWal(dir)).toBeUndefined();
+    const repaired = await Wal.open(dir);
+    expect(repaired.storage(1).lastIndex()).toBe(0);
+    await repaired.close();
   });
 
   it('never returns wrong data after random truncation or byte flips: recovers a prefix or refuses', async () => {
