@@ -9,6 +9,7 @@ import { MemoryLogStorage } from './memory-log-storage.js';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, decodeRecordPayload, encodeRecord } from './wal-record.js';
 import type { WalRecord } from './wal-record.js';
 import { crc32c } from './crc32c.js';
+import { fsyncDir } from './fsync-dir.js';
 
 export interface WalOptions {
   /** Start a new segment file once the current one holds this many bytes. */
@@ -452,14 +453,6 @@ function hasValidRecordAfter(data: Uint8Array, from: number): boolean {
   return false;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await fs.open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
 
 /** One group's LogStorage over the shared WAL: memory for reads, the WAL for durability. */
 class WalGroupStorage implements LogStorage {
