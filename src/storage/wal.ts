@@ -16,7 +16,20 @@ export interface WalOptions {
   readonly segmentBytes?: number;
   /** Told when recovery truncates a torn tail (a crash in the middle of a write). */
   readonly onWarning?: (message: string) => void;
+  /** When a write counts as done: d-engine's `[raft.persistence]` knobs. Default diskFirst. */
+  readonly persistence?: PersistenceStrategy;
 }
+
+/**
+ * `diskFirst`: a write resolves once it is fsynced. `memFirst`: a write resolves at once, from
+ * memory, and the log is written and fsynced in batches, when `flushThreshold` writes are
+ * pending or `flushIntervalMs` after the first of them, whichever comes first. Under memFirst
+ * a crash of the process (or the machine) loses every write acknowledged since the last
+ * completed flush on that node; see the README for what that means for the cluster.
+ */
+export type PersistenceStrategy =
+  | { readonly strategy: 'diskFirst' }
+  | { readonly strategy: 'memFirst'; readonly flushThreshold: number; readonly flushIntervalMs: number };
 
 /** The log is damaged somewhere other than its tail: the node must not start on it. */
 export class WalCorruptError extends CodedError<'WAL_CORRUPT'> {
@@ -89,6 +102,7 @@ export class Wal {
   private constructor(
     readonly dir: string,
     private readonly segmentBytes: number,
+    private readonly persistence: PersistenceStrategy,
     private readonly segments: Segment[],
     private handle: fs.FileHandle,
   ) {}
@@ -96,6 +110,11 @@ export class Wal {
   static async open(dir: string, options: WalOptions = {}): Promise<Wal> {
     const segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     assert(segmentBytes >= 1024, 'segmentBytes must be at least 1 KiB');
+    const persistence = options.persistence ?? { strategy: 'diskFirst' };
+    if (persistence.strategy === 'memFirst') {
+      if (!Number.isInteger(persistence.flushThreshold) || persistence.flushThreshold < 1) throw new RangeError('memFirst flushThreshold must be a positive integer');
+      if (!(persistence.flushIntervalMs > 0)) throw new RangeError('memFirst flushIntervalMs must be positive');
+    }
     await fs.mkdir(dir, { recursive: true });
     const names = (await fs.readdir(dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
     const segments: Segment[] = names.map((n) => ({ seq: Number(SEGMENT_NAME.exec(n)?.[1]), file: path.join(dir, n), bytes: 0, maxIndex: new Map() }));
@@ -113,7 +132,7 @@ export class Wal {
       await fsyncDir(dir);
     }
     const handle = await fs.open(last.file, 'a');
-    const wal = new Wal(dir, segmentBytes, segments, handle);
+    const wal = new Wal(dir, segmentBytes, persistence, segments, handle);
     wal.replay(scanned);
     return wal;
   }
@@ -177,13 +196,31 @@ export class Wal {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     if (this.fatal !== undefined) return Promise.reject(this.fatal);
     const bytes = encodeRecord(record);
+    const p = this.persistence;
+    if (p.strategy === 'memFirst') {
+      // Acknowledged from memory; durable at the next batch flush.
+      this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
+      if (this.pending.length >= p.flushThreshold) this.scheduleFlush();
+      else this.flushTimer ??= setTimeout(() => this.scheduleFlush(), p.flushIntervalMs);
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ bytes, record, resolve, reject });
       this.scheduleFlush();
     });
   }
 
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private onBackgroundError(err: Error): void {
+    this.fatal ??= err;
+  }
+
   private scheduleFlush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
     if (this.flushing) return;
     this.flushing = true;
     // A microtask lets every write issued in the same turn join this batch.

@@ -7,6 +7,20 @@ import { crc32c } from '../../src/storage/crc32c.js';
 import { entryRange, runLogStorageConformance } from './log-storage-conformance.js';
 
 runLogStorageConformance('Wal (one group)', async (dir) => (await Wal.open(dir, { segmentBytes: 4096 })).storage(7), { reopenable: true });
+runLogStorageConformance(
+  'Wal (memFirst)',
+  async (dir) => (await Wal.open(dir, { segmentBytes: 4096, persistence: { strategy: 'memFirst', flushThreshold: 8, flushIntervalMs: 5 } })).storage(3),
+  { reopenable: true },
+);
+
+/** Polls a condition until it holds, with a deadline (no fixed sleeps). */
+async function eventually(cond: () => boolean, deadlineMs = 5000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met before the deadline');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -22,6 +36,46 @@ describe('crc32c', () => {
   it('matches the published check value', () => {
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
     expect(crc32c(new Uint8Array(0))).toBe(0);
+  });
+});
+
+describe('Wal persistence strategies', () => {
+  it('memFirst acknowledges from memory and flushes once the threshold is reached', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { persistence: { strategy: 'memFirst', flushThreshold: 10, flushIntervalMs: 60_000 } });
+    const s = wal.storage(1);
+    for (let i = 1; i <= 9; i++) await s.save({ entries: entryRange(i, i, 1) });
+    expect(wal.stats.fsyncs).toBe(0);
+    await s.save({ entries: entryRange(10, 10, 1) });
+    await eventually(() => wal.stats.fsyncs >= 1);
+    expect(wal.stats.records).toBe(10);
+    await wal.close();
+  });
+
+  it('memFirst flushes a lone write after the interval', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { persistence: { strategy: 'memFirst', flushThreshold: 1000, flushIntervalMs: 20 } });
+    await wal.storage(1).save({ entries: entryRange(1, 1, 1) });
+    expect(wal.stats.fsyncs).toBe(0);
+    await eventually(() => wal.stats.fsyncs === 1);
+    await wal.close();
+    const again = await Wal.open(dir);
+    expect(again.storage(1).lastIndex()).toBe(1);
+    await again.close();
+  });
+
+  it('diskFirst resolves a write only after its fsync', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir);
+    await wal.storage(1).save({ entries: entryRange(1, 1, 1) });
+    expect(wal.stats.fsyncs).toBe(1);
+    await wal.close();
+  });
+
+  it('refuses bad memFirst settings', async () => {
+    const dir = await tempDir();
+    await expect(Wal.open(dir, { persistence: { strategy: 'memFirst', flushThreshold: 0, flushIntervalMs: 5 } })).rejects.toThrow(/flushThreshold/);
+    await expect(Wal.open(dir, { persistence: { strategy: 'memFirst', flushThreshold: 5, flushIntervalMs: 0 } })).rejects.toThrow(/flushIntervalMs/);
   });
 });
 
