@@ -1,5 +1,6 @@
 import type { LogReader, LogStorage, LogWrite } from '../raft/storage.js';
-import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
+import { MemoryBackedLogStorage } from '../storage/memory-backed-log-storage.js';
+import type { Entry, SnapshotMeta } from '../raft/types.js';
 import { MemoryLogStorage } from '../storage/memory-log-storage.js';
 import type { SeededRng } from '../util/rng.js';
 import type { EventQueue } from './event-queue.js';
@@ -69,29 +70,12 @@ function applyOp(storage: MemoryLogStorage, op: DiskOp): void {
 }
 
 /** The LogStorage a simulated node sees: memory for reads, the SimDisk for durability. */
-class SimLogStorage implements LogStorage {
+class SimLogStorage extends MemoryBackedLogStorage {
   constructor(
     private readonly disk: SimDisk,
-    private readonly mem: MemoryLogStorage,
-  ) {}
-
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return this.mem.initialState();
-  }
-  entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    return this.mem.entries(lo, hi, maxBytes);
-  }
-  term(index: number): number {
-    return this.mem.term(index);
-  }
-  firstIndex(): number {
-    return this.mem.firstIndex();
-  }
-  lastIndex(): number {
-    return this.mem.lastIndex();
-  }
-  snapshot(): SnapshotMeta {
-    return this.mem.snapshot();
+    protected readonly mem: MemoryLogStorage,
+  ) {
+    super();
   }
 
   save(write: LogWrite): Promise<void> {

@@ -2,9 +2,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { RaftError, assert } from '../raft/errors.js';
 import type { LogStorage, LogWrite } from '../raft/storage.js';
-import type { ConfState, Entry, HardState, SnapshotMeta } from '../raft/types.js';
+import type { HardState, SnapshotMeta } from '../raft/types.js';
 import { EMPTY_SNAPSHOT } from '../raft/types.js';
 import { CodedError } from '../util/coded-error.js';
+import { MemoryBackedLogStorage } from './memory-backed-log-storage.js';
 import { MemoryLogStorage } from './memory-log-storage.js';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, decodeRecordPayload, encodeRecord } from './wal-record.js';
 import type { WalRecord } from './wal-record.js';
@@ -492,33 +493,16 @@ function hasValidRecordAfter(data: Uint8Array, from: number): boolean {
 
 
 /** One group's LogStorage over the shared WAL: memory for reads, the WAL for durability. */
-class WalGroupStorage implements LogStorage {
+class WalGroupStorage extends MemoryBackedLogStorage {
   constructor(
     private readonly wal: Wal,
     private readonly group: number,
-  ) {}
+  ) {
+    super();
+  }
 
-  private get mem(): MemoryLogStorage {
+  protected get mem(): MemoryLogStorage {
     return this.wal.memtable(this.group);
-  }
-
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return this.mem.initialState();
-  }
-  entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    return this.mem.entries(lo, hi, maxBytes);
-  }
-  term(index: number): number {
-    return this.mem.term(index);
-  }
-  firstIndex(): number {
-    return this.mem.firstIndex();
-  }
-  lastIndex(): number {
-    return this.mem.lastIndex();
-  }
-  snapshot(): SnapshotMeta {
-    return this.mem.snapshot();
   }
 
   save(write: LogWrite): Promise<void> {
