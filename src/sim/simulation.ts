@@ -660,7 +660,7 @@ export class Simulation {
         this.fail(`eventual read of ${r.key} returned ${r.value}, which no client wrote`);
       }
     }
-    const result = checkLinearizable(kvModel, this.history, { maxStepsPerPartition: 2_000_000 });
+    const result = checkLinearizable(kvModel, this.history, { maxStepsPerPartition: 50_000_000 });
     if (result.kind === 'unknown') {
       // A check that gave up proves nothing: treat it as a failure so it gets looked at.
       this.fail(`linearizability check inconclusive: ${result.reason}`);
