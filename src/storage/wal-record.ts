@@ -19,6 +19,19 @@ export type WalRecord =
    * needs it when the install itself lies below a later compaction point.
    */
   | { readonly kind: 'write'; readonly group: number; readonly write: LogWrite; readonly snapshotKeptLog?: boolean }
+  /**
+   * A group's whole live state, written again so older segments no longer hold anything of
+   * it: recovery replaces the group with this and ignores the group's earlier records.
+   */
+  | {
+      readonly kind: 'groupState';
+      readonly group: number;
+      readonly compactIndex: number;
+      readonly compactTerm: number;
+      readonly snapshot: SnapshotMeta;
+      readonly hardState: HardState;
+      readonly entries: readonly Entry[];
+    }
   /** A snapshot recorded and entries up to compactIndex (whose term is compactTerm) released. */
   | { readonly kind: 'compact'; readonly group: number; readonly meta: SnapshotMeta; readonly compactIndex: number; readonly compactTerm: number };
 
@@ -28,6 +41,7 @@ export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 const KIND_WRITE = 1;
 const KIND_COMPACT = 2;
+const KIND_GROUP_STATE = 3;
 const HAS_SNAPSHOT = 1;
 const HAS_HARD_STATE = 2;
 const SNAPSHOT_KEPT_LOG = 4;
@@ -140,6 +154,22 @@ export function encodeRecord(r: WalRecord): Uint8Array {
       w.u32(hardState.vote);
       w.f64(hardState.commit);
     }
+  } else if (r.kind === 'groupState') {
+    w.u8(KIND_GROUP_STATE);
+    w.u32(r.group);
+    w.f64(r.compactIndex);
+    w.f64(r.compactTerm);
+    w.json(r.snapshot);
+    w.f64(r.hardState.term);
+    w.u32(r.hardState.vote);
+    w.f64(r.hardState.commit);
+    w.u32(r.entries.length);
+    for (const e of r.entries) {
+      w.f64(e.index);
+      w.f64(e.term);
+      w.u8(e.type === 'confChange' ? 1 : 0);
+      w.bytes(e.data);
+    }
   } else {
     w.u8(KIND_COMPACT);
     w.u32(r.group);
@@ -181,6 +211,22 @@ export function decodeRecordPayload(payload: Uint8Array): WalRecord {
       ...(hardState === undefined ? {} : { hardState }),
     };
     return { kind: 'write', group, write, ...(flags & SNAPSHOT_KEPT_LOG ? { snapshotKeptLog: true } : {}) };
+  }
+  if (kind === KIND_GROUP_STATE) {
+    const compactIndex = r.f64();
+    const compactTerm = r.f64();
+    const snapshot = r.json() as SnapshotMeta;
+    const hardState: HardState = { term: r.f64(), vote: r.u32(), commit: r.f64() };
+    const count = r.u32();
+    const entries: Entry[] = [];
+    for (let i = 0; i < count; i++) {
+      const index = r.f64();
+      const term = r.f64();
+      const type = r.u8() === 1 ? 'confChange' : 'normal';
+      entries.push({ index, term, type, data: r.bytes() });
+    }
+    r.end();
+    return { kind: 'groupState', group, compactIndex, compactTerm, snapshot, hardState, entries };
   }
   if (kind === KIND_COMPACT) {
     const compactIndex = r.f64();

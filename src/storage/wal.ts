@@ -17,6 +17,12 @@ export interface WalOptions {
   readonly segmentBytes?: number;
   /** Told when recovery truncates a torn tail (a crash in the middle of a write). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Once there are more segments than this, groups that keep the oldest one alive (they have
+   * not compacted its entries) are written again in full, so disk use stays bounded by live
+   * data. Default 8.
+   */
+  readonly maxSegments?: number;
   /** When a write counts as done: d-engine's `[raft.persistence]` knobs. Default diskFirst. */
   readonly persistence?: PersistenceStrategy;
 }
@@ -64,7 +70,8 @@ interface DurableGroupState {
 
 interface PendingWrite {
   readonly bytes: Uint8Array;
-  readonly record: WalRecord;
+  /** Undefined for a barrier: it writes nothing and resolves once everything before it is durable. */
+  readonly record: WalRecord | undefined;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -98,12 +105,13 @@ export class Wal {
   private closed = false;
   private fatal: Error | undefined;
   /** Counters for metrics and benchmarks. */
-  readonly stats = { fsyncs: 0, records: 0, bytesWritten: 0 };
+  readonly stats = { fsyncs: 0, records: 0, bytesWritten: 0, groupRewrites: 0, segmentsDeleted: 0 };
 
   private constructor(
     readonly dir: string,
     private readonly segmentBytes: number,
     private readonly persistence: PersistenceStrategy,
+    private readonly maxSegments: number,
     private readonly segments: Segment[],
     private handle: fs.FileHandle,
   ) {}
@@ -133,7 +141,8 @@ export class Wal {
       await fsyncDir(dir);
     }
     const handle = await fs.open(last.file, 'a');
-    const wal = new Wal(dir, segmentBytes, persistence, segments, handle);
+    const maxSegments = options.maxSegments ?? 8;
+    const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle);
     wal.replay(scanned);
     return wal;
   }
@@ -165,7 +174,7 @@ export class Wal {
   async barrier(): Promise<void> {
     if (this.pending.length === 0 && !this.flushing) return;
     await new Promise<void>((resolve, reject) => {
-      this.pending.push({ bytes: new Uint8Array(0), record: { kind: 'write', group: 0, write: { entries: [] } }, resolve, reject });
+      this.pending.push({ bytes: new Uint8Array(0), record: undefined, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -247,7 +256,7 @@ export class Wal {
           this.stats.bytesWritten += total;
         }
         current.bytes += total;
-        for (const p of batch) this.noteDurable(p.record, current);
+        for (const p of batch) if (p.record !== undefined) this.noteDurable(p.record, current);
         for (const p of batch) p.resolve();
         await this.collectGarbage();
       }
@@ -265,9 +274,18 @@ export class Wal {
 
   /** Records what a durable record says, for checkpoints and garbage collection. */
   private noteDurable(record: WalRecord, segment: Segment): void {
-    if (record.kind === 'write' && record.group === 0 && record.write.entries.length === 0 && record.write.hardState === undefined && record.write.snapshot === undefined) return;
     const d = this.durableState(record.group);
-    if (record.kind === 'write') {
+    if (record.kind === 'groupState') {
+      d.snapshot = record.snapshot;
+      d.compactIndex = record.compactIndex;
+      d.compactTerm = record.compactTerm;
+      d.hardState = record.hardState;
+      // Older segments hold nothing of this group that recovery still needs.
+      for (const old of this.segments) if (old !== segment) old.maxIndex.delete(record.group);
+      this.rewriting.delete(record.group);
+      const last = record.entries[record.entries.length - 1];
+      if (last !== undefined) segment.maxIndex.set(record.group, Math.max(segment.maxIndex.get(record.group) ?? 0, last.index));
+    } else if (record.kind === 'write') {
       const { snapshot, entries, hardState } = record.write;
       if (snapshot !== undefined && snapshot.index >= d.compactIndex) {
         d.snapshot = snapshot;
@@ -335,6 +353,37 @@ export class Wal {
       if (!releasable) break;
       this.segments.shift();
       await fs.rm(oldest.file, { force: true });
+      this.stats.segmentsDeleted++;
+    }
+    if (this.segments.length > this.maxSegments) this.rewriteBlockers();
+  }
+
+  /** Groups with a rewrite of their live state queued and not yet durable. */
+  private readonly rewriting = new Set<number>();
+
+  /** Queues a full rewrite of each group whose live entries keep the oldest segment alive. */
+  private rewriteBlockers(): void {
+    const oldest = this.segments[0];
+    if (oldest === undefined) return;
+    for (const [group, max] of oldest.maxIndex) {
+      const d = this.durable.get(group);
+      if ((d !== undefined && d.compactIndex >= max) || this.rewriting.has(group)) continue;
+      const m = this.groups.get(group);
+      if (m === undefined) continue;
+      this.rewriting.add(group);
+      this.stats.groupRewrites++;
+      const base = m.firstIndex() - 1;
+      const record: WalRecord = {
+        kind: 'groupState',
+        group,
+        compactIndex: base,
+        compactTerm: m.term(base),
+        snapshot: m.snapshot(),
+        hardState: m.initialState().hardState,
+        entries: m.lastIndex() > base ? m.entries(base + 1, m.lastIndex() + 1, Number.POSITIVE_INFINITY) : [],
+      };
+      // Queued behind every write already accepted, so it describes the state they leave.
+      this.pending.push({ bytes: encodeRecord(record), record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
     }
   }
 
@@ -343,12 +392,19 @@ export class Wal {
   private replay(scanned: readonly ScannedRecord[]): void {
     // Pass 1: the final compaction point of every group. Entries at or below it may sit in
     // segments already deleted, so replay starts each group from there.
-    const finals = new Map<number, DurableGroupState & { compactPos: number }>();
+    const finals = new Map<number, DurableGroupState & { compactPos: number; restatedPos: number }>();
     scanned.forEach(({ record }, pos) => {
       if (record.kind === 'write' && record.write.snapshot === undefined && record.write.entries.length === 0 && record.write.hardState === undefined) return;
       let f = finals.get(record.group);
-      if (f === undefined) finals.set(record.group, (f = { hardState: undefined, snapshot: EMPTY_SNAPSHOT, compactIndex: 0, compactTerm: 0, compactPos: -1 }));
-      if (record.kind === 'compact') {
+      if (f === undefined) finals.set(record.group, (f = { hardState: undefined, snapshot: EMPTY_SNAPSHOT, compactIndex: 0, compactTerm: 0, compactPos: -1, restatedPos: -1 }));
+      if (record.kind === 'groupState') {
+        // Everything of this group before it is superseded, compactions included.
+        f.restatedPos = pos;
+        f.snapshot = record.snapshot;
+        f.compactIndex = record.compactIndex;
+        f.compactTerm = record.compactTerm;
+        f.compactPos = pos;
+      } else if (record.kind === 'compact') {
         if (record.meta.index >= f.snapshot.index) f.snapshot = record.meta;
         if (record.compactIndex >= f.compactIndex) {
           f.compactIndex = record.compactIndex;
@@ -376,8 +432,11 @@ export class Wal {
     // Pass 2: replay in order, skipping what the final compaction point already covers.
     // Compactions and installs before the one that set it are superseded by the base.
     for (const [pos, { record, segment, offset }] of scanned.entries()) {
+      const f = finals.get(record.group);
+      // Records before a full restatement of their group may refer to deleted segments.
+      if (f !== undefined && pos < f.restatedPos) continue;
       try {
-        this.applyRecovered(record, pos < (finals.get(record.group)?.compactPos ?? -1));
+        this.applyRecovered(record, pos < (f?.compactPos ?? -1));
       } catch (err) {
         throw new WalCorruptError(segment.file, offset, `record does not fit the log before it (${err instanceof Error ? err.message : String(err)})`);
       }
@@ -387,6 +446,17 @@ export class Wal {
 
   private applyRecovered(record: WalRecord, superseded: boolean): void {
     if (record.kind === 'write' && record.write.snapshot === undefined && record.write.entries.length === 0 && record.write.hardState === undefined) return;
+    if (record.kind === 'groupState') {
+      const fresh = new MemoryLogStorage();
+      void fresh.save({
+        snapshot: { index: record.compactIndex, term: record.compactTerm, confState: record.snapshot.confState },
+        entries: record.entries,
+        hardState: record.hardState,
+      });
+      if (record.snapshot.index > record.compactIndex || record.snapshot !== EMPTY_SNAPSHOT) void fresh.compact(record.snapshot, record.compactIndex);
+      this.groups.set(record.group, fresh);
+      return;
+    }
     const m = this.memtable(record.group);
     const compacted = m.firstIndex() - 1;
     if (record.kind === 'compact') {

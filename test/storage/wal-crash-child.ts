@@ -9,7 +9,7 @@ import { crashEntry } from './wal-crash-data.js';
 const [dir, groupsArg] = process.argv.slice(2);
 if (dir === undefined || groupsArg === undefined) throw new Error('usage: wal-crash-child DIR GROUPS');
 const groups = Number(groupsArg);
-const wal = await Wal.open(dir, { segmentBytes: 64 * 1024 });
+const wal = await Wal.open(dir, { segmentBytes: 64 * 1024, maxSegments: 3 });
 process.stdout.write('ready\n');
 
 async function writer(group: number): Promise<void> {
@@ -21,6 +21,7 @@ async function writer(group: number): Promise<void> {
     const hardState = index % 5 === 0 ? { term: 1, vote: group, commit: index - 1 } : undefined;
     await s.save({ entries: [crashEntry(group, index)], ...(hardState === undefined ? {} : { hardState }) });
     process.stdout.write(`ack ${group} ${index}\n`);
+    if (group === 1 && index % 100 === 0) process.stdout.write(`stats ${JSON.stringify(wal.stats)}\n`);
     // Compact now and then so segments rotate and old ones are deleted under load.
     if (index % 97 === 0) {
       await s.compact({ index: index - 10, term: 1, confState: { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } }, index - 20);

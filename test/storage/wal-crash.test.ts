@@ -32,7 +32,7 @@ it('loses no acknowledged append across repeated kill -9, and never returns dama
       const g = Number(m[1]);
       everAcked.set(g, Math.max(everAcked.get(g) ?? 0, Number(m[2])));
     }
-    const wal = await Wal.open(walDir, { segmentBytes: 64 * 1024 });
+    const wal = await Wal.open(walDir, { segmentBytes: 64 * 1024, maxSegments: 3 });
     try {
       for (let g = 1; g <= GROUPS; g++) {
         const s = wal.storage(g);

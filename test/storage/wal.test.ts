@@ -122,6 +122,33 @@ describe('Wal', () => {
     await again.close();
   });
 
+  it('rewrites a lagging group so disk use stays bounded by live data', async () => {
+    const dir = await tempDir();
+    const conf = { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+    const wal = await Wal.open(dir, { segmentBytes: 2048, maxSegments: 4 });
+    const busy = wal.storage(1);
+    const idle = wal.storage(2);
+    // The idle group writes a little early on and never compacts: without rewriting, its
+    // entries would pin the first segment, and with it every later one, forever.
+    await idle.save({ entries: entryRange(1, 3, 5, 32), hardState: { term: 5, vote: 2, commit: 2 } });
+    for (let i = 1; i <= 600; i++) {
+      await busy.save({ entries: entryRange(i, i, 1, 64) });
+      if (i % 50 === 0) await busy.compact({ index: i, term: 1, confState: conf }, i - 5);
+      expect(wal.segmentFiles().length).toBeLessThanOrEqual(6);
+    }
+    await wal.close();
+    const again = await Wal.open(dir, { segmentBytes: 2048, maxSegments: 4 });
+    const idle2 = again.storage(2);
+    expect(idle2.lastIndex()).toBe(3);
+    expect(idle2.term(3)).toBe(5);
+    expect(idle2.initialState().hardState).toEqual({ term: 5, vote: 2, commit: 2 });
+    const busy2 = again.storage(1);
+    expect(busy2.lastIndex()).toBe(600);
+    expect(busy2.firstIndex()).toBe(596);
+    expect(busy2.snapshot().index).toBe(600);
+    await again.close();
+  });
+
   it('truncates a torn tail and reports it', async () => {
     const dir = await tempDir();
     const wal = await Wal.open(dir);
