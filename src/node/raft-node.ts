@@ -133,15 +133,18 @@ export class RaftNode<R = unknown> {
     let applied = 0;
     let dedup = new ProposalDedup();
     let confState = opts.storage.initialState().confState;
-    if (snap !== undefined && snap.meta.index > opts.storage.lastIndex()) {
-      // A crash interrupted the install of a snapshot from the leader after its bytes were
-      // saved: finish recording it in the log. It holds only committed state.
-      await opts.storage.save({ snapshot: snap.meta, entries: [] });
-    } else if (snap !== undefined && snap.meta.index > opts.storage.snapshot().index) {
-      // A crash lost the log's record of the newest snapshot (its bytes were saved first).
-      // Record it again: the core takes its configuration from it, and re-applies only the
-      // entries after it, so the two must describe the same point in the log.
-      await opts.storage.compact(snap.meta, opts.storage.firstIndex() - 1);
+    if (snap !== undefined && snap.meta.index > opts.storage.snapshot().index) {
+      // The snapshot's bytes were saved, but a crash lost the log's record of it: either the
+      // install of a snapshot from the leader, or the compaction after taking one. Record it
+      // again. The core takes its configuration from the log's snapshot and re-applies only
+      // the entries after it, so the two must describe the same point. If the log holds the
+      // snapshot's last entry, keep what follows; otherwise the log diverged there (entries of
+      // a deposed leader) and the install discards it, as it would have before the crash.
+      const s = opts.storage;
+      const i = snap.meta.index;
+      const holdsIt = i >= s.firstIndex() - 1 && i <= s.lastIndex() && s.term(i) === snap.meta.term;
+      if (holdsIt) await s.compact(snap.meta, s.firstIndex() - 1);
+      else await s.save({ snapshot: snap.meta, entries: [] });
     }
     if (snap !== undefined && snap.meta.index >= opts.storage.firstIndex() - 1) {
       const decoded = decodeNodeSnapshot(snap.data);

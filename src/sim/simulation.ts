@@ -213,6 +213,13 @@ export class Simulation {
     this.scheduleTick(n, incarnation);
   }
 
+  /** Starts a node from an event; a failure to start is a finding, never a crash of the run. */
+  private spawnNode(n: SimNode, bootstrap: readonly NodeId[] | undefined): void {
+    this.startNode(n, bootstrap).catch((err: unknown) => {
+      this.failure ??= `node ${n.id} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    });
+  }
+
   private scheduleTick(n: SimNode, incarnation: number): void {
     this.queue.after(n.tickPeriodMs, () => {
       if (!n.alive || n.incarnation !== incarnation || n.node === undefined) return;
@@ -388,7 +395,7 @@ export class Simulation {
     this.crashes++;
     this.crashNode(victim, true);
     this.queue.after(downMs, () => {
-      if (!victim.alive && !victim.removed) void this.startNode(victim, undefined);
+      if (!victim.alive && !victim.removed) this.spawnNode(victim, undefined);
     });
   }
 
@@ -488,7 +495,7 @@ export class Simulation {
         const id = this.unusedIds.shift();
         if (id === undefined) return undefined;
         const n = this.addNode(id);
-        void this.startNode(n, undefined);
+        this.spawnNode(n, undefined);
         return [{ type: 'addLearner', nodeId: id }];
       },
       () => (cs.learners.length > 0 ? [{ type: 'addVoter', nodeId: this.rng.pick(cs.learners) }] : undefined),
@@ -566,7 +573,7 @@ export class Simulation {
       // Starting involves disk writes, which complete as simulated events: start from the queue.
       for (const id of voters) {
         const n = this.addNode(id);
-        this.queue.at(0, () => void this.startNode(n, voters));
+        this.queue.at(0, () => this.spawnNode(n, voters));
       }
       for (let c = 1; c <= CLIENTS; c++) this.queue.after(100 + this.rng.int(100), () => this.runClient(c));
       this.queue.after(300, () => this.scheduleFault());
@@ -602,7 +609,7 @@ export class Simulation {
     this.network.healAll();
     this.network.conditions = { ...CALM_NETWORK };
     this.log('chaos over: heal network, restart crashed nodes');
-    for (const n of this.nodes.values()) if (!n.alive && !n.removed) void this.startNode(n, undefined);
+    for (const n of this.nodes.values()) if (!n.alive && !n.removed) this.spawnNode(n, undefined);
     const deadline = this.queue.nowMs + HEAL_DEADLINE_MS;
 
     // Progress: a write must commit once the faults heal.

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isNodeError } from '../../src/node/errors.js';
 import type { AppliedCommand, OutgoingMessage, StateMachine } from '../../src/node/interfaces.js';
 import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
+import { ProposalDedup, encodeNodeSnapshot } from '../../src/node/proposal-dedup.js';
 import { RaftNode } from '../../src/node/raft-node.js';
 import type { LeaderChange } from '../../src/node/raft-node.js';
 import { bootstrapStorage } from '../../src/raft/bootstrap.js';
@@ -226,6 +227,23 @@ describe('RaftNode', () => {
     expect(restarted.node.raw.raft.tracker.confState()).toEqual(snap.meta.confState);
     expect(storage.snapshot().index).toBe(snap.meta.index);
     await c.tickUntil(() => restarted.sm.total === 10);
+  });
+
+  it('after a crash interrupted installing a snapshot over a diverged log, finishes the install', async () => {
+    // The log holds entries 2..5 of term 1 (a deposed leader's), but the snapshot from the new
+    // leader says index 3 has term 2: its bytes were saved, the install in the log was lost.
+    const storage = new MemoryLogStorage();
+    await bootstrapStorage(storage, { voters: [1, 2, 3] });
+    await storage.save({ entries: [2, 3, 4, 5].map((index) => ({ index, term: 1, type: 'normal' as const, data: enc.encode('9') })), hardState: { term: 1, vote: 0, commit: 1 } });
+    const snapshots = new MemorySnapshotStore();
+    const cs = { voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+    await snapshots.save({ index: 3, term: 2, confState: cs }, encodeNodeSnapshot(new ProposalDedup(), enc.encode('42')));
+    cluster = new LocalCluster();
+    const m = await cluster.boot(1, storage, snapshots);
+    expect(m.sm.total).toBe(42);
+    expect(storage.snapshot()).toEqual({ index: 3, term: 2, confState: cs });
+    expect(storage.lastIndex()).toBe(3);
+    expect(m.node.raw.raft.tracker.confState()).toEqual(cs);
   });
 
   it('changes membership and tells a removed node', async () => {
