@@ -131,6 +131,28 @@ class Reader {
   }
 }
 
+function writeEntries(w: Writer, entries: readonly Entry[]): void {
+  w.u32(entries.length);
+  for (const e of entries) {
+    w.f64(e.index);
+    w.f64(e.term);
+    w.u8(e.type === 'confChange' ? 1 : 0);
+    w.bytes(e.data);
+  }
+}
+
+function readEntries(r: Reader): Entry[] {
+  const count = r.u32();
+  const entries: Entry[] = [];
+  for (let i = 0; i < count; i++) {
+    const index = r.f64();
+    const term = r.f64();
+    const type = r.u8() === 1 ? 'confChange' : 'normal';
+    entries.push({ index, term, type, data: r.bytes() });
+  }
+  return entries;
+}
+
 /** Encodes a record with its frame header. */
 export function encodeRecord(r: WalRecord): Uint8Array {
   const w = new Writer();
@@ -142,13 +164,7 @@ export function encodeRecord(r: WalRecord): Uint8Array {
     const { snapshot, entries, hardState } = r.write;
     w.u8((snapshot === undefined ? 0 : HAS_SNAPSHOT) | (hardState === undefined ? 0 : HAS_HARD_STATE) | (r.snapshotKeptLog === true ? SNAPSHOT_KEPT_LOG : 0));
     if (snapshot !== undefined) w.json(snapshot);
-    w.u32(entries.length);
-    for (const e of entries) {
-      w.f64(e.index);
-      w.f64(e.term);
-      w.u8(e.type === 'confChange' ? 1 : 0);
-      w.bytes(e.data);
-    }
+    writeEntries(w, entries);
     if (hardState !== undefined) {
       w.f64(hardState.term);
       w.u32(hardState.vote);
@@ -163,13 +179,7 @@ export function encodeRecord(r: WalRecord): Uint8Array {
     w.f64(r.hardState.term);
     w.u32(r.hardState.vote);
     w.f64(r.hardState.commit);
-    w.u32(r.entries.length);
-    for (const e of r.entries) {
-      w.f64(e.index);
-      w.f64(e.term);
-      w.u8(e.type === 'confChange' ? 1 : 0);
-      w.bytes(e.data);
-    }
+    writeEntries(w, r.entries);
   } else {
     w.u8(KIND_COMPACT);
     w.u32(r.group);
@@ -194,14 +204,7 @@ export function decodeRecordPayload(payload: Uint8Array): WalRecord {
   if (kind === KIND_WRITE) {
     const flags = r.u8();
     const snapshot = flags & HAS_SNAPSHOT ? (r.json() as SnapshotMeta) : undefined;
-    const count = r.u32();
-    const entries: Entry[] = [];
-    for (let i = 0; i < count; i++) {
-      const index = r.f64();
-      const term = r.f64();
-      const type = r.u8() === 1 ? 'confChange' : 'normal';
-      entries.push({ index, term, type, data: r.bytes() });
-    }
+    const entries = readEntries(r);
     let hardState: HardState | undefined;
     if (flags & HAS_HARD_STATE) hardState = { term: r.f64(), vote: r.u32(), commit: r.f64() };
     r.end();
@@ -217,14 +220,7 @@ export function decodeRecordPayload(payload: Uint8Array): WalRecord {
     const compactTerm = r.f64();
     const snapshot = r.json() as SnapshotMeta;
     const hardState: HardState = { term: r.f64(), vote: r.u32(), commit: r.f64() };
-    const count = r.u32();
-    const entries: Entry[] = [];
-    for (let i = 0; i < count; i++) {
-      const index = r.f64();
-      const term = r.f64();
-      const type = r.u8() === 1 ? 'confChange' : 'normal';
-      entries.push({ index, term, type, data: r.bytes() });
-    }
+    const entries = readEntries(r);
     r.end();
     return { kind: 'groupState', group, compactIndex, compactTerm, snapshot, hardState, entries };
   }
