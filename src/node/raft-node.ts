@@ -109,6 +109,7 @@ export class RaftNode<R = unknown> {
   private role: StateRole = 'follower';
   private readonly leaderListeners = new Set<(change: LeaderChange) => void>();
   private readonly removedListeners = new Set<() => void>();
+  private readonly leaderWaiters = new Set<{ resolve: (leader: NodeId) => void; reject: (err: Error) => void; deadlineTick: number }>();
 
   private constructor(opts: RaftNodeOptions<R>, appliedIndex: number, confState: ConfState, dedup: ProposalDedup) {
     this.opts = opts;
@@ -249,6 +250,21 @@ export class RaftNode<R = unknown> {
   campaign(): void {
     this.raw.campaign();
     this.kick();
+  }
+
+  /**
+   * Resolves once this node knows a leader (itself or another), like d-engine's wait_ready:
+   * proposals before that are dropped. Fails with TIMEOUT after `timeoutTicks` ticks
+   * (default ten election timeouts) and with STOPPED if the node stops first.
+   */
+  waitForLeader(timeoutTicks = this.proposalTimeoutTicks * 2): Promise<NodeId> {
+    if (this.stopped) return Promise.reject(new NodeError('STOPPED', 'node is stopped'));
+    if (this.leader !== NONE) return Promise.resolve(this.leader);
+    return new Promise<NodeId>((resolve, reject) => {
+      const deadlineTick = this.ticks + timeoutTicks;
+      const waiter = { resolve, reject, deadlineTick };
+      this.leaderWaiters.add(waiter);
+    });
   }
 
   onLeaderChange(listener: (change: LeaderChange) => void): () => void {
@@ -528,6 +544,10 @@ export class RaftNode<R = unknown> {
     if (!changed) return;
     const change: LeaderChange = { leader, role, term: this.raw.raft.term };
     for (const l of this.leaderListeners) l(change);
+    if (leader !== NONE) {
+      for (const w of this.leaderWaiters) w.resolve(leader);
+      this.leaderWaiters.clear();
+    }
   }
 
   private async maybeSnapshot(): Promise<void> {
@@ -554,6 +574,11 @@ export class RaftNode<R = unknown> {
 
   private expireDeadlines(): void {
     const now = this.ticks;
+    for (const w of this.leaderWaiters) {
+      if (w.deadlineTick > now) continue;
+      this.leaderWaiters.delete(w);
+      w.reject(new NodeError('TIMEOUT', 'no leader known before the deadline'));
+    }
     for (const [seq, p] of this.proposals) {
       if (p.deadlineTick <= now) {
         this.proposals.delete(seq);
@@ -575,6 +600,8 @@ export class RaftNode<R = unknown> {
   }
 
   private failAll(err: Error): void {
+    for (const w of this.leaderWaiters) w.reject(err);
+    this.leaderWaiters.clear();
     for (const p of this.proposals.values()) p.reject(err);
     this.proposals.clear();
     this.proposalQueue = [];

@@ -145,6 +145,22 @@ describe('RaftNode', () => {
     expect(typeof (await leader.node.read('eventual', () => leader.sm.total))).toBe('number');
   });
 
+  it('waitForLeader resolves once a leader is known, and times out without one', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const waiting = c.member(1).node.waitForLeader();
+    await c.tickUntil(() => c.leader() !== undefined);
+    expect([1, 2, 3]).toContain(await waiting);
+    const lonely = new LocalCluster();
+    await lonely.start([1, 2]);
+    lonely.down.add(2);
+    const never = lonely.member(1).node.waitForLeader(20).catch((e: unknown) => e);
+    await lonely.tickUntil(() => false, 25).catch(() => undefined);
+    expect(isNodeError(await never, 'TIMEOUT')).toBe(true);
+    lonely.stop();
+  });
+
   it('reports leadership changes to subscribers', async () => {
     cluster = new LocalCluster();
     const c = cluster;
