@@ -7,6 +7,8 @@ export type NodeErrorCode =
   /** The request was refused before it entered the log: it was certainly not applied. */
   | 'DROPPED'
   | 'STOPPED'
+  /** The log was compacted past every snapshot this node has: it cannot rebuild its state. */
+  | 'SNAPSHOT_MISSING'
   | 'INVALID_CONF_CHANGE'
   | 'CONF_CHANGE_IN_PROGRESS';
 

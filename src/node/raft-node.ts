@@ -154,6 +154,12 @@ export class RaftNode<R = unknown> {
       applied = snap.meta.index;
       confState = snap.meta.confState;
     }
+    const compacted = opts.storage.firstIndex() - 1;
+    if (applied < compacted) {
+      // The log has released entries that no snapshot here covers: starting would silently
+      // leave them out of the state machine.
+      throw new NodeError('SNAPSHOT_MISSING', `the log is compacted through index ${compacted} but the newest snapshot available covers only ${applied}`);
+    }
     const node = new RaftNode(opts, applied, confState, dedup);
     node.kick();
     return node;

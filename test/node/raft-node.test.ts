@@ -262,6 +262,15 @@ describe('RaftNode', () => {
     expect(m.node.raw.raft.tracker.confState()).toEqual(cs);
   });
 
+  it('refuses to start when the log was compacted past every snapshot it has', async () => {
+    const storage = new MemoryLogStorage();
+    await bootstrapStorage(storage, { voters: [1] });
+    await storage.save({ entries: [2, 3, 4].map((index) => ({ index, term: 1, type: 'normal' as const, data: enc.encode('1') })), hardState: { term: 1, vote: 1, commit: 4 } });
+    await storage.compact({ index: 3, term: 1, confState: { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } }, 3);
+    cluster = new LocalCluster();
+    await expect(cluster.boot(1, storage, new MemorySnapshotStore())).rejects.toSatisfy((e: unknown) => isNodeError(e, 'SNAPSHOT_MISSING'));
+  });
+
   it('changes membership and tells a removed node', async () => {
     cluster = new LocalCluster();
     const c = cluster;
