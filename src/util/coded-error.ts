@@ -10,3 +10,7 @@ export class CodedError<Code extends string> extends Error {
     this.code = code;
   }
 }
+
+export function isCodedError(err: unknown): err is CodedError<string> {
+  return err instanceof CodedError;
+}

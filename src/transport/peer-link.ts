@@ -1,0 +1,289 @@
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import type { OutgoingMessage } from '../node/interfaces.js';
+import { assert } from '../raft/errors.js';
+import type { Message } from '../raft/message.js';
+import { FrameKind, encodeFrame } from './frame-codec.js';
+import { encodeMessage, packr } from './message-codec.js';
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TransportLimits {
+  /** Messages waiting for a connection or for the socket to drain; more are dropped. */
+  readonly maxQueuedMessages: number;
+  /** Bound on one frame, both directions. */
+  readonly maxFrameBytes: number;
+  /** Snapshot bytes per chunk frame. */
+  readonly snapshotChunkBytes: number;
+  /** Stop writing while this many bytes wait in the socket (backpressure). */
+  readonly highWaterBytes: number;
+  /** Largest snapshot a node accepts. */
+  readonly maxSnapshotBytes: number;
+}
+
+export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
+  maxQueuedMessages: 16_384,
+  maxFrameBytes: 64 * 1024 * 1024,
+  snapshotChunkBytes: 1024 * 1024,
+  highWaterBytes: 8 * 1024 * 1024,
+  maxSnapshotBytes: 2 * 1024 * 1024 * 1024,
+};
+
+export interface PeerLinkEvents {
+  /** A message to `group` could not be delivered (no connection, or a full queue). */
+  onUnreachable(group: number): void;
+  /** A snapshot stream to the peer finished writing (`ok`) or broke off. */
+  onSnapshotSent(group: number, ok: boolean): void;
+  /** For the log: connection state changes, refusals. */
+  onLog(level: 'info' | 'warn', message: string): void;
+}
+
+export interface PeerLinkOptions {
+  readonly localId: number;
+  readonly peerId: number;
+  readonly clusterId: string;
+  readonly resolve: () => PeerAddress | undefined;
+  readonly selfAddress: () => string | undefined;
+  readonly limits: TransportLimits;
+  readonly events: PeerLinkEvents;
+}
+
+/** The upgrade token and the handshake headers of the peer stream. */
+export const PEER_PROTOCOL = 'keel-raft/1';
+export const PEER_PATH = '/raft/stream';
+export const HEADER_CLUSTER = 'keel-cluster-id';
+export const HEADER_FROM = 'keel-from';
+export const HEADER_TO = 'keel-to';
+/** Where the dialling node listens for peers, so the peer can answer before it knows the membership. */
+export const HEADER_FROM_ADDR = 'keel-from-addr';
+
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 2_000;
+/** Rough bytes of a message's fixed fields, to keep frames under the bound without packing twice. */
+const MESSAGE_OVERHEAD_BYTES = 96;
+
+interface SnapshotJob {
+  readonly group: number;
+  readonly message: Message;
+  readonly data: Uint8Array;
+  offset: number;
+  readonly streamId: number;
+}
+
+/**
+ * The one outbound connection from this node to one peer, shared by every raft group. Messages
+ * queued in one event-loop turn leave in one frame; while the socket is backed up they wait in
+ * a bounded queue, and snapshots are written chunk by chunk only as the socket drains. Raft
+ * tolerates loss, so when the peer is unreachable messages are dropped and the group is told
+ * (the leader then probes instead of streaming appends into the void).
+ *
+ * The connection is an HTTP Upgrade on the peer's address, so one port can serve both the
+ * HTTP API and the peers. Inbound connections are handled by PeerTransport; this link only writes.
+ */
+export class PeerLink {
+  private socket: Socket | undefined;
+  private connecting = false;
+  private backoffMs = MIN_BACKOFF_MS;
+  private retryAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private queue: { group: number; message: Message }[] = [];
+  private snapshots: SnapshotJob[] = [];
+  private flushScheduled = false;
+  private nextStreamId = 1;
+  private lastAddress: PeerAddress | undefined;
+
+  constructor(private readonly opts: PeerLinkOptions) {}
+
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  send(group: number, out: OutgoingMessage): void {
+    if (this.closed) return;
+    if (this.socket === undefined && !this.connecting) {
+      if (Date.now() < this.retryAt) {
+        this.opts.events.onUnreachable(group);
+        if (out.snapshotData !== undefined) this.opts.events.onSnapshotSent(group, false);
+        return;
+      }
+      this.connect();
+    }
+    if (out.snapshotData !== undefined) {
+      // One pending snapshot per group: a newer one supersedes a queued older one.
+      this.snapshots = this.snapshots.filter((j) => j.group !== group || j.offset > 0);
+      this.snapshots.push({ group, message: out.message, data: out.snapshotData, offset: 0, streamId: this.nextStreamId++ });
+    } else {
+      if (this.queue.length >= this.opts.limits.maxQueuedMessages) {
+        this.opts.events.onUnreachable(group);
+        return;
+      }
+      this.queue.push({ group, message: out.message });
+    }
+    this.scheduleFlush();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.failQueued();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.socket === undefined) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: every group's Ready loop of this turn gets to add its messages.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (socket === undefined) return;
+    const { maxFrameBytes, highWaterBytes } = this.opts.limits;
+    while (this.queue.length > 0 && socket.writableLength < highWaterBytes) {
+      let bytes = 0;
+      let n = 0;
+      for (const { message } of this.queue) {
+        const size = MESSAGE_OVERHEAD_BYTES + message.entries.reduce((s, e) => s + e.data.byteLength + 16, 0);
+        if (n > 0 && bytes + size > maxFrameBytes / 2) break;
+        bytes += size;
+        n++;
+      }
+      const batch = this.queue.splice(0, n);
+      const payload = packr.pack(batch.map((b) => encodeMessage(b.group, b.message)));
+      if (payload.byteLength + 1 > maxFrameBytes) {
+        // A single message larger than a frame: the core's maxBytesPerMessage is set too high.
+        this.opts.events.onLog('warn', `dropping a ${payload.byteLength}-byte batch to node ${this.opts.peerId}: above the frame limit`);
+        for (const b of batch) this.opts.events.onUnreachable(b.group);
+        continue;
+      }
+      socket.write(encodeFrame(FrameKind.Messages, payload));
+    }
+    this.writeSnapshotChunks(socket);
+  }
+
+  private writeSnapshotChunks(socket: Socket): void {
+    const { snapshotChunkBytes, highWaterBytes } = this.opts.limits;
+    while (this.snapshots.length > 0 && socket.writableLength < highWaterBytes) {
+      const job = this.snapshots[0];
+      assert(job !== undefined, 'snapshot job');
+      const end = Math.min(job.offset + snapshotChunkBytes, job.data.byteLength);
+      const final = end === job.data.byteLength;
+      const chunk = job.data.subarray(job.offset, end);
+      const head = job.offset === 0 ? encodeMessage(job.group, job.message) : null;
+      socket.write(encodeFrame(FrameKind.SnapshotChunk, packr.pack([job.streamId, job.group, job.offset, job.data.byteLength, final, chunk, head])));
+      job.offset = end;
+      if (final) {
+        this.snapshots.shift();
+        this.opts.events.onSnapshotSent(job.group, true);
+      }
+    }
+  }
+
+  private connect(): void {
+    const addr = this.opts.resolve();
+    if (addr === undefined) {
+      this.onConnectFailed(`no address known for node ${this.opts.peerId}`);
+      return;
+    }
+    this.connecting = true;
+    this.lastAddress = addr;
+    const req = http.request({
+      host: addr.host,
+      port: addr.port,
+      path: PEER_PATH,
+      method: 'GET',
+      agent: false,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: PEER_PROTOCOL,
+        [HEADER_CLUSTER]: this.opts.clusterId,
+        [HEADER_FROM]: String(this.opts.localId),
+        [HEADER_TO]: String(this.opts.peerId),
+        [HEADER_FROM_ADDR]: this.opts.selfAddress() ?? '',
+      },
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error('handshake timed out')));
+    req.on('upgrade', (_res, socket) => {
+      this.connecting = false;
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      socket.setNoDelay(true);
+      socket.setTimeout(0);
+      this.socket = socket;
+      this.backoffMs = MIN_BACKOFF_MS;
+      this.opts.events.onLog('info', `connected to node ${this.opts.peerId} at ${addr.host}:${addr.port}`);
+      socket.on('data', () => undefined); // the peer never writes on this stream; keep it flowing
+      socket.on('drain', () => this.flush());
+      socket.on('error', () => undefined); // 'close' follows
+      socket.on('close', () => {
+        if (this.socket !== socket) return;
+        this.socket = undefined;
+        this.opts.events.onLog('warn', `connection to node ${this.opts.peerId} closed`);
+        this.failSnapshots();
+        this.onConnectFailed(undefined);
+      });
+      this.scheduleFlush();
+    });
+    req.on('response', (res) => {
+      // Not upgraded: the peer refused the handshake; its body says why.
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c.slice(0, 1000)));
+      res.on('end', () => {
+        this.connecting = false;
+        this.onConnectFailed(`node ${this.opts.peerId} refused the connection (HTTP ${res.statusCode ?? '?'}): ${body}`, true);
+      });
+    });
+    req.on('error', (err) => {
+      if (!this.connecting) return;
+      this.connecting = false;
+      this.onConnectFailed(`cannot reach node ${this.opts.peerId} at ${addr.host}:${addr.port}: ${err.message}`);
+    });
+    req.end();
+  }
+
+  private onConnectFailed(reason: string | undefined, refused = false): void {
+    if (reason !== undefined && (refused || this.backoffMs === MIN_BACKOFF_MS)) this.opts.events.onLog('warn', reason);
+    this.failQueued();
+    if (this.closed) return;
+    // A refusal will not change soon: back off to the maximum at once.
+    this.backoffMs = refused ? MAX_BACKOFF_MS : Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    const delay = this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);
+    this.retryAt = Date.now() + delay;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryAt = 0;
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private failQueued(): void {
+    const groups = new Set(this.queue.map((q) => q.group));
+    this.queue = [];
+    for (const g of groups) this.opts.events.onUnreachable(g);
+    this.failSnapshots();
+  }
+
+  private failSnapshots(): void {
+    const jobs = this.snapshots;
+    this.snapshots = [];
+    for (const j of jobs) this.opts.events.onSnapshotSent(j.group, false);
+  }
+
+  /** The address this link last dialled; the transport reconnects when membership moves the peer. */
+  get address(): PeerAddress | undefined {
+    return this.lastAddress;
+  }
+}
