@@ -3,10 +3,12 @@
  * rates measured in one run; they assert nothing, so a slow machine never fails a test.
  */
 import { benchCore } from './core.js';
+import { benchHttp } from './http.js';
 import { benchWal } from './wal.js';
 
 const benches: Record<string, (args: readonly string[]) => void | Promise<void>> = {
   core: benchCore,
+  http: benchHttp,
   wal: benchWal,
 };
 

@@ -30,6 +30,7 @@ export interface ConfigLayer {
   electionTimeoutTicks?: Sourced<number>;
   heartbeatTicks?: Sourced<number>;
   snapshotEveryEntries?: Sourced<number>;
+  logEntriesKeptAfterSnapshot?: Sourced<number>;
   maxKeyBytes?: Sourced<number>;
   maxValueBytes?: Sourced<number>;
   maxBodyBytes?: Sourced<number>;

@@ -20,6 +20,7 @@ export const RANGES = {
   electionTimeoutTicks: { min: 2, max: 10_000 },
   heartbeatTicks: { min: 1, max: 10_000 },
   snapshotEveryEntries: { min: 1, max: 1_000_000_000 },
+  logEntriesKeptAfterSnapshot: { min: 0, max: 1_000_000_000 },
   maxKeyBytes: { min: 1, max: 1024 * 1024 },
   maxValueBytes: { min: 1, max: 64 * 1024 * 1024 },
   maxBodyBytes: { min: 1, max: 128 * 1024 * 1024 },

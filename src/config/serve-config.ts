@@ -35,6 +35,7 @@ export const SERVE_DEFAULTS = {
   electionTimeoutTicks: 10,
   heartbeatTicks: 1,
   snapshotEveryEntries: 10_000,
+  logEntriesKeptAfterSnapshot: 1_000,
   maxKeyBytes: 4096,
   maxValueBytes: 1024 * 1024,
   maxBodyBytes: 2 * 1024 * 1024,
@@ -92,6 +93,7 @@ export function resolveServeConfig(flags: ServeFlags, toml: unknown, source?: st
     electionTimeoutTicks: pick('electionTimeoutTicks')?.value ?? SERVE_DEFAULTS.electionTimeoutTicks,
     heartbeatTicks: pick('heartbeatTicks')?.value ?? SERVE_DEFAULTS.heartbeatTicks,
     snapshotEveryEntries: pick('snapshotEveryEntries')?.value ?? SERVE_DEFAULTS.snapshotEveryEntries,
+    logEntriesKeptAfterSnapshot: pick('logEntriesKeptAfterSnapshot')?.value ?? SERVE_DEFAULTS.logEntriesKeptAfterSnapshot,
   };
   if (raft.heartbeatTicks >= raft.electionTimeoutTicks) {
     // Followers would start elections between two heartbeats of a healthy leader.

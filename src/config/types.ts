@@ -37,6 +37,8 @@ export interface RaftTimingConfig {
   readonly electionTimeoutTicks: number;
   readonly heartbeatTicks: number;
   readonly snapshotEveryEntries: number;
+  /** Entries kept in the log below a snapshot, so a slightly lagging follower needs no snapshot. */
+  readonly logEntriesKeptAfterSnapshot: number;
 }
 
 export interface ApiLimitsConfig {

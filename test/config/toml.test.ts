@@ -26,7 +26,7 @@ describe('TOML file', () => {
       bootstrapSingleNode: false,
       readConsistency: { defaultPolicy: 'lease', leaseDurationMs: 500 },
       persistence: { strategy: 'memFirst', flushThreshold: 100, flushIntervalMs: 10 },
-      raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000 },
+      raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000 },
       limits: { maxKeyBytes: 4096, maxValueBytes: 1_048_576, maxBodyBytes: 2_097_152 },
       logLevel: 'info',
     });
@@ -78,7 +78,7 @@ role = "learner"
     expect(c.readConsistency).toEqual({ defaultPolicy: 'eventual', leaseDurationMs: 500 });
     expect(c.persistence).toEqual({ strategy: 'diskFirst' });
     // Only tick_ms came from a flag; the other [raft] keys stay the file's.
-    expect(c.raft).toEqual({ tickMs: 60, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000 });
+    expect(c.raft).toEqual({ tickMs: 60, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000 });
     expect(c.logLevel).toBe('warn');
     expect(c.initialCluster?.length).toBe(3);
   });

@@ -1,0 +1,25 @@
+import { loadServeConfig } from '../config/serve-config.js';
+import type { ServeFlags } from '../config/serve-config.js';
+import { createLogger } from '../server/logger.js';
+import { startServer } from '../server/server.js';
+
+/**
+ * `keel serve`: starts a node and runs until SIGINT/SIGTERM (a clean stop: listeners closed,
+ * the WAL flushed and closed) or until the node is removed from its last group. Prints one
+ * `ready` line on stdout, with the endpoints, for scripts and tests to wait on.
+ */
+export async function serve(flags: ServeFlags): Promise<void> {
+  const config = await loadServeConfig(flags, process.env);
+  const log = createLogger(config.nodeId, config.logLevel);
+  const server = await startServer(config, log);
+  const health = server.healthAddress === undefined ? '' : ` health=http://${server.healthAddress}`;
+  process.stdout.write(`ready node=${config.nodeId} api=http://${server.apiAddress} raft=${server.raftAddress}${health} data=${config.dataDir}\n`);
+  const onSignal = (signal: string): void => {
+    log.info(`${signal}: stopping`);
+    void server.stop();
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  await server.stopped;
+  log.info('stopped');
+}

@@ -1,0 +1,472 @@
+import * as path from 'node:path';
+import { RaftNode } from '../node/raft-node.js';
+import type { ReadConsistency } from '../node/raft-node.js';
+import { isNodeError, NodeError } from '../node/errors.js';
+import { wrapCommand } from '../node/proposal-id.js';
+import { bootstrapStorage } from '../raft/bootstrap.js';
+import type { Message } from '../raft/message.js';
+import { NONE } from '../raft/types.js';
+import type { ConfChange, ConfChangeSingle, ConfState, NodeId } from '../raft/types.js';
+import { FileSnapshotStore } from '../storage/file-snapshot-store.js';
+import { Wal } from '../storage/wal.js';
+import type { PersistenceStrategy } from '../storage/wal.js';
+import { PeerTransport } from '../transport/peer-transport.js';
+import type { PeerAddress } from '../transport/peer-link.js';
+import { SeededRng } from '../util/rng.js';
+import { encodeKvCommand } from '../kv/commands.js';
+import type { KvCommand, KvResult } from '../kv/commands.js';
+import { GroupStateMachine } from './group-state-machine.js';
+import { HostError } from './host-error.js';
+import { encodeMemberContext } from './member-directory.js';
+import type { MemberAddress } from './member-directory.js';
+import { openNodeMeta, saveNodeMeta } from './node-meta.js';
+import type { NodeMeta } from './node-meta.js';
+
+export interface HostLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RaftTiming {
+  readonly tickMs: number;
+  readonly electionTimeoutTicks: number;
+  readonly heartbeatTicks: number;
+  readonly snapshotEveryEntries: number;
+  readonly logEntriesKeptAfterSnapshot: number;
+}
+
+export interface InitialMember {
+  readonly id: number;
+  readonly address: MemberAddress;
+  readonly role: 'voter' | 'learner';
+}
+
+export interface HostOptions {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly dataDir: string;
+  readonly raft: RaftTiming;
+  readonly persistence: PersistenceStrategy;
+  readonly log: HostLog;
+}
+
+/** One raft group on this node. */
+export interface GroupRuntime {
+  readonly id: number;
+  readonly node: RaftNode<KvResult>;
+  readonly sm: GroupStateMachine;
+}
+
+export interface GroupStatus {
+  readonly group: number;
+  readonly role: string;
+  readonly leader: number;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly voters: readonly number[];
+  readonly learners: readonly number[];
+  readonly votersOutgoing: readonly number[];
+  readonly matchIndex: Record<string, number>;
+  readonly leaseValid: boolean;
+  readonly members: Record<string, MemberAddress>;
+}
+
+const MAX_GROUP_ID = 2 ** 31 - 1;
+/** Messages held for a group while it is being created; beyond this they are dropped (raft retries). */
+const MAX_PENDING_MESSAGES = 1024;
+
+/**
+ * The multi-raft host: every raft group on this node, over one WAL and one peer transport.
+ * It owns the tick timer, creates groups (bootstrap, /init, group creation, or lazily when a
+ * leader first contacts a node that was added to a group), routes peer messages to groups, and
+ * keeps the member directory that maps node ids to addresses.
+ */
+export class Host {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly transport: PeerTransport;
+  private self: MemberAddress | undefined;
+  private wal: Wal | undefined;
+  private meta: NodeMeta | undefined;
+  private readonly groups = new Map<number, GroupRuntime>();
+  private readonly creating = new Map<number, Promise<GroupRuntime>>();
+  private readonly pending = new Map<number, { message: Message; data: Uint8Array | undefined }[]>();
+  /** Addresses learned outside any group's directory: the initial cluster, handshakes, joins. */
+  private readonly addressHints = new Map<number, MemberAddress>();
+  private ticker: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly removedListeners = new Set<(group: number) => void>();
+
+  constructor(private readonly opts: HostOptions) {
+    this.nodeId = opts.nodeId;
+    this.clusterId = opts.clusterId;
+    this.transport = new PeerTransport({
+      localId: opts.nodeId,
+      clusterId: opts.clusterId,
+      handlers: {
+        deliver: (group, message, data) => this.deliver(group, message, data),
+        unreachable: (group, peer) => this.groups.get(group)?.node.reportUnreachable(peer),
+        snapshotFailed: (group, peer) => this.groups.get(group)?.node.reportSnapshot(peer, false),
+        acceptsPeer: (peer) => this.acceptsPeer(peer),
+        addressOf: (peer) => this.peerAddress(peer),
+        notePeerAddress: (peer, raft) => {
+          if (!this.addressHints.has(peer)) this.addressHints.set(peer, { raft, api: raft });
+        },
+        selfAddress: () => this.self?.raft,
+        log: (level, message) => opts.log[level](message),
+      },
+    });
+  }
+
+  /** Opens the data directory and starts every group it holds. `self` is where this node listens. */
+  async open(self: MemberAddress): Promise<void> {
+    this.self = self;
+    this.meta = await openNodeMeta(this.opts.dataDir, this.nodeId, this.clusterId);
+    this.wal = await Wal.open(path.join(this.opts.dataDir, 'wal'), {
+      persistence: this.opts.persistence,
+      onWarning: (m) => this.opts.log.warn(m),
+    });
+    const removed = new Set(this.meta.removedGroups);
+    for (const g of this.wal.groupIds()) {
+      if (!removed.has(g)) await this.startGroup(g, undefined);
+    }
+    this.ticker = setInterval(() => {
+      for (const g of this.groups.values()) g.node.tick();
+    }, this.opts.raft.tickMs);
+  }
+
+  get isOpen(): boolean {
+    return this.wal !== undefined && !this.stopped;
+  }
+
+  /** Whether this node holds any group (false until bootstrap, /init or a join). */
+  get initialized(): boolean {
+    return this.groups.size > 0 || this.creating.size > 0;
+  }
+
+  get selfAddress(): MemberAddress {
+    if (this.self === undefined) throw new HostError('NOT_READY', 'node is starting');
+    return this.self;
+  }
+
+  group(id: number): GroupRuntime | undefined {
+    return this.groups.get(id);
+  }
+
+  requireGroup(id: number): GroupRuntime {
+    if (!this.isOpen) throw new HostError('NOT_READY', 'node is starting or stopping');
+    const g = this.groups.get(id);
+    if (g === undefined) throw new HostError('UNKNOWN_GROUP', `group ${id} does not exist on node ${this.nodeId}`);
+    return g;
+  }
+
+  groupIds(): number[] {
+    return [...this.groups.keys()].sort((a, b) => a - b);
+  }
+
+  onGroupRemoved(listener: (group: number) => void): void {
+    this.removedListeners.add(listener);
+  }
+
+  /**
+   * Creates `group` on this node with a bootstrap log listing `members` (every member must be
+   * given the same list, as with --initial-cluster). Idempotent for a group that exists.
+   */
+  async bootstrapGroup(group: number, members: readonly InitialMember[]): Promise<GroupRuntime> {
+    checkGroupId(group);
+    if (!members.some((m) => m.id === this.nodeId)) throw new HostError('NOT_IN_MEMBERS', `node ${this.nodeId} is not among the members ${members.map((m) => m.id).join(', ')}`);
+    if (this.meta?.removedGroups.includes(group) === true) throw new HostError('GROUP_REMOVED', `group ${group} was removed from this node`);
+    for (const m of members) this.addressHints.set(m.id, m.address);
+    const existing = this.groups.get(group) ?? (await this.creating.get(group));
+    if (existing !== undefined) return existing;
+    const sorted = [...members].sort((a, b) => a.id - b.id);
+    return this.createGroup(group, {
+      voters: sorted.filter((m) => m.role === 'voter').map((m) => m.id),
+      learners: sorted.filter((m) => m.role === 'learner').map((m) => m.id),
+      context: bootstrapContext(new Map(sorted.map((m) => [m.id, m.address]))),
+    });
+  }
+
+  /** Proposes a KV command; retries while no leader is known (the command was certainly not appended). */
+  async propose(group: number, command: KvCommand): Promise<KvResult> {
+    const g = this.requireGroup(group);
+    const data = encodeKvCommand(command);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await g.node.propose(data);
+      } catch (err) {
+        if (!isNodeError(err, 'DROPPED') || attempt >= 20) throw err;
+        await this.waitForLeaderOrTick(g);
+      }
+    }
+  }
+
+  /** Runs `fn` on the group's state once a read at `consistency` is safe on this node. */
+  async read<T>(group: number, consistency: ReadConsistency, fn: (sm: GroupStateMachine) => T): Promise<T> {
+    const g = this.requireGroup(group);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await g.node.read(consistency, () => fn(g.sm));
+      } catch (err) {
+        if (!isNodeError(err, 'DROPPED') || attempt >= 20) throw err;
+        await this.waitForLeaderOrTick(g);
+      }
+    }
+  }
+
+  /** Adds (or re-addresses) a learner; resolves once the change is applied here. */
+  async addLearner(group: number, id: number, address: MemberAddress): Promise<ConfState> {
+    const g = this.requireGroup(group);
+    this.addressHints.set(id, address);
+    const cs = g.node.configuration;
+    if (cs.voters.includes(id) || cs.learners.includes(id)) {
+      const known = g.sm.directory.get(id);
+      if (known?.raft === address.raft && known.api === address.api) return cs;
+    }
+    // Adding a voter as a learner would demote it; re-adding keeps its role with the new address.
+    const type = cs.voters.includes(id) ? 'addVoter' : 'addLearner';
+    return this.changeMembership(g, [{ type, nodeId: id }], new Map([[id, address]]));
+  }
+
+  /**
+   * Makes `voters` the voter set: listed learners are promoted, voters not listed are removed,
+   * and learners not listed are dropped (openraft's change-membership). Several changes go
+   * through joint consensus.
+   */
+  async changeVoters(group: number, voters: readonly number[]): Promise<ConfState> {
+    const g = this.requireGroup(group);
+    if (voters.length === 0) throw new HostError('EMPTY_MEMBERSHIP', 'the voter set cannot be empty');
+    const cs = g.node.configuration;
+    if (cs.votersOutgoing.length > 0) throw new HostError('CONF_CHANGE_IN_PROGRESS', 'a membership change is still in progress');
+    const changes: ConfChangeSingle[] = [];
+    for (const id of voters) {
+      if (cs.voters.includes(id)) continue;
+      if (!cs.learners.includes(id)) throw new HostError('LEARNER_NOT_FOUND', `node ${id} is neither a voter nor a learner; add it as a learner first`, { nodeId: id });
+      changes.push({ type: 'addVoter', nodeId: id });
+    }
+    for (const id of cs.voters) if (!voters.includes(id)) changes.push({ type: 'removeNode', nodeId: id });
+    for (const id of cs.learners) if (!voters.includes(id)) changes.push({ type: 'removeNode', nodeId: id });
+    if (changes.length === 0) return cs;
+    return this.changeMembership(g, changes, new Map());
+  }
+
+  async removeMember(group: number, id: number): Promise<ConfState> {
+    const g = this.requireGroup(group);
+    const cs = g.node.configuration;
+    if (!cs.voters.includes(id) && !cs.learners.includes(id)) throw new HostError('MEMBER_NOT_FOUND', `node ${id} is not a member of group ${group}`);
+    if (cs.voters.length === 1 && cs.voters[0] === id) throw new HostError('EMPTY_MEMBERSHIP', 'cannot remove the last voter');
+    return this.changeMembership(g, [{ type: 'removeNode', nodeId: id }], new Map());
+  }
+
+  /** On the leader: resolves once `id` has replicated everything the leader had at the call. */
+  async waitCaughtUp(group: number, id: number, timeoutMs: number): Promise<void> {
+    const g = this.requireGroup(group);
+    const target = g.node.raw.status().lastIndex;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = g.node.raw.status();
+      if (s.role !== 'leader') throw new HostError('NOT_LEADER', `node ${this.nodeId} stopped being the leader while node ${id} caught up`);
+      if ((s.matchIndex.get(id) ?? 0) >= target) return;
+      if (Date.now() >= deadline) throw new HostError('CATCH_UP_TIMEOUT', `node ${id} did not catch up to index ${target} within ${timeoutMs} ms (it has ${s.matchIndex.get(id) ?? 0})`);
+      if (this.stopped) throw new NodeError('STOPPED', 'node stopped');
+      await new Promise((r) => setTimeout(r, Math.min(this.opts.raft.tickMs, 50)));
+    }
+  }
+
+  transferLeadership(group: number, to: number): void {
+    const g = this.requireGroup(group);
+    if (!g.node.configuration.voters.includes(to)) throw new HostError('MEMBER_NOT_FOUND', `node ${to} is not a voter of group ${group}`);
+    g.node.transferLeadership(to);
+  }
+
+  /** The leader of a group as this node knows it, with its API address when known. */
+  leaderOf(group: number): { id: number; address: MemberAddress | undefined } | undefined {
+    const g = this.groups.get(group);
+    if (g === undefined || g.node.leaderId === NONE) return undefined;
+    const id = g.node.leaderId;
+    return { id, address: this.addressOf(id, g) };
+  }
+
+  addressOf(id: number, g?: GroupRuntime): MemberAddress | undefined {
+    if (id === this.nodeId && this.self !== undefined) return this.self;
+    if (g !== undefined) {
+      const a = g.sm.directory.get(id);
+      if (a !== undefined) return a;
+    }
+    for (const other of this.groups.values()) {
+      const a = other.sm.directory.get(id);
+      if (a !== undefined) return a;
+    }
+    return this.addressHints.get(id);
+  }
+
+  status(group: number): GroupStatus {
+    const g = this.requireGroup(group);
+    const s = g.node.raw.status();
+    const cs = g.node.configuration;
+    const members: Record<string, MemberAddress> = {};
+    for (const id of new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing])) {
+      const a = this.addressOf(id, g);
+      if (a !== undefined) members[String(id)] = a;
+    }
+    return {
+      group,
+      role: s.role,
+      leader: s.leader,
+      term: s.term,
+      commit: s.commit,
+      applied: g.node.applied,
+      firstIndex: s.firstIndex,
+      lastIndex: s.lastIndex,
+      voters: cs.voters,
+      learners: cs.learners,
+      votersOutgoing: cs.votersOutgoing,
+      matchIndex: Object.fromEntries([...s.matchIndex].map(([k, v]) => [String(k), v])),
+      leaseValid: s.leaseValid,
+      members,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    for (const g of this.groups.values()) g.node.stop();
+    await this.transport.close();
+    await this.wal?.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async changeMembership(g: GroupRuntime, changes: ConfChangeSingle[], addresses: Map<number, MemberAddress>): Promise<ConfState> {
+    const cc: ConfChange = { transition: 'auto', changes, context: encodeMemberContext(addresses) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await g.node.changeMembership(cc);
+      } catch (err) {
+        if (!isNodeError(err, 'DROPPED') || attempt >= 20) throw err;
+        await this.waitForLeaderOrTick(g);
+      }
+    }
+  }
+
+  private async waitForLeaderOrTick(g: GroupRuntime): Promise<void> {
+    await Promise.all([g.node.waitForLeader().catch(() => undefined), new Promise((r) => setTimeout(r, this.opts.raft.tickMs))]);
+    if (this.stopped) throw new NodeError('STOPPED', 'node stopped');
+  }
+
+  private deliver(group: number, message: Message, data: Uint8Array | undefined): void {
+    const g = this.groups.get(group);
+    if (g !== undefined) {
+      g.node.receive(message, data);
+      return;
+    }
+    if (!this.isOpen || group <= 0 || group > MAX_GROUP_ID || this.meta?.removedGroups.includes(group) === true) return;
+    // A leader (or candidate) of a group this node was added to: create the group with an empty
+    // log; it learns the membership history by replication.
+    if (!['app', 'heartbeat', 'snap', 'vote', 'preVote', 'timeoutNow'].includes(message.type)) return;
+    const queue = this.pending.get(group) ?? [];
+    if (queue.length < MAX_PENDING_MESSAGES) queue.push({ message, data });
+    this.pending.set(group, queue);
+    if (!this.creating.has(group)) {
+      this.opts.log.info(`node ${message.from} contacted this node for group ${group}; creating it`);
+      this.createGroup(group, undefined).catch((err: unknown) => this.opts.log.error(`cannot create group ${group}: ${String(err)}`));
+    }
+  }
+
+  private async createGroup(group: number, bootstrap: Parameters<typeof bootstrapStorage>[1] | undefined): Promise<GroupRuntime> {
+    const p = this.startGroup(group, bootstrap);
+    this.creating.set(group, p);
+    try {
+      return await p;
+    } finally {
+      this.creating.delete(group);
+    }
+  }
+
+  private async startGroup(group: number, bootstrap: Parameters<typeof bootstrapStorage>[1] | undefined): Promise<GroupRuntime> {
+    const wal = this.wal;
+    if (wal === undefined || this.meta === undefined) throw new HostError('NOT_READY', 'node is starting');
+    const storage = wal.storage(group);
+    if (bootstrap !== undefined) await bootstrapStorage(storage, bootstrap);
+    const snapshots = await FileSnapshotStore.open(path.join(this.opts.dataDir, 'snapshots', String(group)));
+    const sm = new GroupStateMachine();
+    const t = this.opts.raft;
+    const node = await RaftNode.start<KvResult>({
+      raft: {
+        id: this.nodeId,
+        // Randomness lives at the edge: the core only sees the seed.
+        rng: new SeededRng((Math.random() * 2 ** 32) >>> 0),
+        electionTimeoutTicks: t.electionTimeoutTicks,
+        heartbeatTicks: t.heartbeatTicks,
+        maxBytesPerMessage: 1024 * 1024,
+        maxInflightMessages: 256,
+      },
+      storage,
+      stateMachine: sm,
+      transport: this.transport.forGroup(group),
+      snapshots,
+      bootId: this.meta.bootCount,
+      snapshotEveryEntries: t.snapshotEveryEntries,
+      logEntriesKeptAfterSnapshot: t.logEntriesKeptAfterSnapshot,
+      onApply: (e) => sm.observe(e),
+    });
+    const runtime: GroupRuntime = { id: group, node, sm };
+    this.groups.set(group, runtime);
+    node.onLeaderChange((c) => {
+      if (c.leader !== NONE) this.opts.log.info(`group ${group}: leader is node ${c.leader} (term ${c.term}); this node is ${c.role}`);
+    });
+    node.onRemoved(() => void this.onRemoved(group));
+    for (const { message, data } of this.pending.get(group) ?? []) node.receive(message, data);
+    this.pending.delete(group);
+    return runtime;
+  }
+
+  private async onRemoved(group: number): Promise<void> {
+    const g = this.groups.get(group);
+    if (g === undefined || this.meta === undefined) return;
+    this.opts.log.warn(`this node was removed from group ${group}; stopping it there`);
+    g.node.stop();
+    this.groups.delete(group);
+    this.meta = { ...this.meta, removedGroups: [...this.meta.removedGroups, group] };
+    await saveNodeMeta(this.opts.dataDir, this.meta);
+    for (const l of this.removedListeners) l(group);
+  }
+
+  private acceptsPeer(peer: number): boolean {
+    if (this.addressHints.has(peer)) return true;
+    for (const g of this.groups.values()) {
+      const cs = g.node.configuration;
+      // A group still learning its membership (just created for a join) accepts its leader.
+      if (cs.voters.length === 0 && cs.learners.length === 0) return true;
+      if ([...cs.voters, ...cs.learners, ...cs.votersOutgoing].includes(peer) || g.sm.directory.get(peer) !== undefined) return true;
+    }
+    // A node that holds no group yet waits to be initialized or added: anyone of this cluster may reach it.
+    return this.groups.size === 0;
+  }
+
+  private peerAddress(peer: number): PeerAddress | undefined {
+    const a = this.addressOf(peer);
+    return a === undefined ? undefined : parseAddress(a.raft);
+  }
+}
+
+/** The bootstrap change's context: the member addresses behind a node-0 proposal header. */
+function bootstrapContext(members: ReadonlyMap<NodeId, MemberAddress>): Uint8Array {
+  return wrapCommand({ nodeId: 0, bootId: 0, seq: 0 }, 0, encodeMemberContext(members));
+}
+
+export function parseAddress(address: string): PeerAddress | undefined {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+  if (m === null) return undefined;
+  const port = Number(m[2]);
+  return { host: m[1] === '' ? '127.0.0.1' : (m[1] ?? '127.0.0.1'), port };
+}
+
+function checkGroupId(group: number): void {
+  if (!Number.isSafeInteger(group) || group <= 0 || group > MAX_GROUP_ID) throw new HostError('BAD_REQUEST', `group id must be an integer from 1 to ${MAX_GROUP_ID}`);
+}
