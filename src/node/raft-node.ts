@@ -50,6 +50,10 @@ interface PendingProposal<R> {
   readonly resolve: (result: R) => void;
   readonly reject: (err: Error) => void;
   readonly deadlineTick: number;
+  /** The wrapped command once proposed: proposed again when the leader changes (see reproposePending). */
+  entry?: Uint8Array;
+  /** Proposed while this node was not the leader: forwarded, so absent from this node's log. */
+  forwarded?: boolean;
 }
 
 interface PendingRead {
@@ -367,6 +371,12 @@ export class RaftNode<R = unknown> {
       const batch = this.proposalQueue.splice(0, this.maxProposalsPerBatch);
       const watermark = this.watermark();
       const data = batch.map((p) => wrapCommand({ nodeId: this.id, bootId: this.opts.bootId, seq: p.seq }, watermark, p.data));
+      batch.forEach((p, i) => {
+        const pending = this.proposals.get(p.seq);
+        if (pending === undefined) return;
+        pending.entry = data[i];
+        pending.forwarded = this.raw.raft.role !== 'leader';
+      });
       try {
         this.raw.propose(...data);
       } catch (err) {
@@ -545,14 +555,47 @@ export class RaftNode<R = unknown> {
 
   private onSoftState(leader: NodeId, role: StateRole): void {
     const changed = leader !== this.leader || role !== this.role;
+    const newLeader = leader !== this.leader && leader !== NONE;
     this.leader = leader;
     this.role = role;
     if (!changed) return;
     const change: LeaderChange = { leader, role, term: this.raw.raft.term };
     for (const l of this.leaderListeners) l(change);
+    if (newLeader) this.reproposePending();
     if (leader !== NONE) {
       for (const w of this.leaderWaiters) w.resolve(leader);
       this.leaderWaiters.clear();
+    }
+  }
+
+  /**
+   * A new leader: proposals still waiting may have been forwarded to a leader that died with
+   * them, and would only time out. Propose them again. The copy carries the same proposal id,
+   * so if the first copy did reach the log, the replicated proposal table applies only one.
+   * A node that becomes leader itself proposes again only what it forwarded and does not find
+   * in its own uncommitted log (what it proposed as leader is there already).
+   */
+  private reproposePending(): void {
+    const self = this.raw.raft.role === 'leader';
+    let inLog: Set<number> | undefined;
+    if (self) {
+      inLog = new Set();
+      const log = this.raw.raft.log;
+      for (const e of log.slice(log.committed + 1, log.lastIndex() + 1, Number.MAX_SAFE_INTEGER)) {
+        const id = e.type === 'normal' ? unwrapCommand(e.data)?.id : undefined;
+        if (id !== undefined && id.nodeId === this.id && id.bootId === this.opts.bootId) inLog.add(id.seq);
+      }
+    }
+    const entries: Uint8Array[] = [];
+    for (const [seq, p] of this.proposals) {
+      if (p.entry === undefined || (self && (p.forwarded !== true || inLog?.has(seq) === true))) continue;
+      entries.push(p.entry);
+    }
+    if (entries.length === 0) return;
+    try {
+      this.raw.propose(...entries);
+    } catch {
+      // Dropped (the leader is transferring, or the log is full): they wait for the next change or time out.
     }
   }
 

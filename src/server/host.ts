@@ -361,6 +361,9 @@ export class Host {
 
   private deliver(group: number, message: Message, data: Uint8Array | undefined): void {
     const g = this.groups.get(group);
+    if (message.type === 'snap' && data !== undefined) {
+      this.opts.log.info(`group ${group}: received a snapshot at index ${message.snapshot?.index ?? '?'} (${data.byteLength} bytes) from node ${message.from}`);
+    }
     if (g !== undefined) {
       g.node.receive(message, data);
       return;

@@ -185,6 +185,35 @@ describe('RaftNode', () => {
     expect(isNodeError(await settled, 'TIMEOUT') || isNodeError(await settled, 'STOPPED')).toBe(true);
   });
 
+  // The election after the leader dies is deterministic here (seeded timeouts): one run has the
+  // proposer win it, the other the third node, so both paths of reproposePending run.
+  it.each([['the proposer itself', 0], ['another node', 1]])('proposes again, once, what a follower forwarded to a leader that died with it (new leader: %s)', async (_name, which) => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    const followers = [...c.members.values()].filter((m) => m !== leader);
+    const follower = followers[which];
+    if (follower === undefined) throw new Error('no follower');
+    // The leader dies: the forwarded proposal is lost with it.
+    c.down.add(leader.node.id);
+    const result = follower.node.propose(enc.encode('4'));
+    await c.tickUntil(() => c.leader() !== undefined);
+    expect(c.leader() === follower).toBe(which === 0);
+    // Resolved well before the proposal timeout (5 election timeouts), and applied once.
+    let settled: number | undefined;
+    void result.then((r) => (settled = r));
+    await c.tickUntil(() => settled !== undefined, 30);
+    expect(settled).toBe(4);
+    const live = [...c.members.values()].filter((m) => m !== leader);
+    await c.tickUntil(() => live.every((m) => m.sm.total === 4));
+    // Heal the old leader: it catches up without the command applying a second time.
+    c.down.delete(leader.node.id);
+    await c.tickUntil(() => leader.sm.total === 4);
+    await c.member(follower.node.id).node.propose(enc.encode('1'));
+    await c.tickUntil(() => [...c.members.values()].every((m) => m.sm.total === 5));
+  });
+
   it('snapshots, compacts, and catches a lagging node up through a snapshot', async () => {
     cluster = new LocalCluster();
     const c = cluster;
