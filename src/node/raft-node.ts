@@ -371,11 +371,13 @@ export class RaftNode<R = unknown> {
       const batch = this.proposalQueue.splice(0, this.maxProposalsPerBatch);
       const watermark = this.watermark();
       const data = batch.map((p) => wrapCommand({ nodeId: this.id, bootId: this.opts.bootId, seq: p.seq }, watermark, p.data));
+      const forwarded = this.raw.raft.role !== 'leader';
       batch.forEach((p, i) => {
         const pending = this.proposals.get(p.seq);
-        if (pending === undefined) return;
-        pending.entry = data[i];
-        pending.forwarded = this.raw.raft.role !== 'leader';
+        const entry = data[i];
+        if (pending === undefined || entry === undefined) return;
+        pending.entry = entry;
+        pending.forwarded = forwarded;
       });
       try {
         this.raw.propose(...data);
