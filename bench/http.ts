@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- http [seconds-per-step]`: a local three-node cluster (DiskFirst, real
+ * `npm run bench -- http [seconds-per-step] [nodes] [connection counts, e.g. 1,64]`: a local three-node cluster (DiskFirst, real
  * processes) driven over HTTP with 1, 16, 64 and 256 connections: puts of 256-byte values with
  * 8-byte keys, then linearizable gets. Reports ops/s and p50/p99 latency per step, and the
  * ratio to etcd 3.4 measured on this machine's class (2 cores) with wrk on its JSON gateway:
@@ -48,11 +48,14 @@ async function drive(pool: Pool, connections: number, seconds: number, request: 
 
 export async function benchHttp(args: readonly string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);
+  const nodeCount = Number(args[1] ?? 3);
+  const steps = (args[2] ?? '1,16,64,256').split(',').map(Number);
+  const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const dir = await tempDir('keel-bench-http-');
-  const ports = await freePorts(3);
+  const ports = await freePorts(nodeCount);
   const ep = (id: number): string => `127.0.0.1:${ports[id - 1] ?? 0}`;
-  const cluster = [1, 2, 3].map((id) => `${id}=${ep(id)}`).join(',');
-  const nodes = [1, 2, 3].map((id) => new KeelProcess(['serve', '--id', String(id), '--http-addr', ep(id), '--initial-cluster', cluster, '--data-dir', path.join(dir, `n${id}`), '--log-level', 'warn']));
+  const cluster = ids.map((id) => `${id}=${ep(id)}`).join(',');
+  const nodes = ids.map((id) => new KeelProcess(['serve', '--id', String(id), '--http-addr', ep(id), '--initial-cluster', cluster, '--data-dir', path.join(dir, `n${id}`), '--log-level', 'warn']));
   try {
     await Promise.all(nodes.map((n) => n.waitForLine(/^ready /)));
     let leader = '';
@@ -66,11 +69,11 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
     if (leader === '') throw new Error('no leader elected');
     const value = JSON.stringify({ value: 'v'.repeat(256) });
     const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
-    process.stdout.write(`keel http bench: 3 nodes, DiskFirst, leader ${leader}, ${seconds} s per step\n`);
+    process.stdout.write(`keel http bench: ${nodeCount} nodes, DiskFirst, leader ${leader}, ${seconds} s per step\n`);
     process.stdout.write('op     conns   ops/s     p50 ms   p99 ms   errors\n');
     const results = new Map<string, StepResult>();
     for (const op of ['put', 'get'] as const) {
-      for (const connections of [1, 16, 64, 256]) {
+      for (const connections of steps) {
         const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
         const r = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key(i % 1000)}?consistency=linearizable` }));
         await pool.close();

@@ -358,12 +358,17 @@ export class RaftNode<R = unknown> {
         await this.handleReady(this.raw.ready());
       }
     } catch (err) {
-      // Storage or state machine failure: the node cannot go on safely.
-      this.failure = err instanceof Error ? err : new Error(String(err));
-      this.failAll(this.failure);
+      this.failWith(err);
     } finally {
       this.processing = false;
     }
+  }
+
+  /** Storage or state machine failure: the node cannot go on safely. */
+  private failWith(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.failAll(this.failure);
   }
 
   private flushProposals(): void {
@@ -427,11 +432,17 @@ export class RaftNode<R = unknown> {
       await this.opts.snapshots.save(rd.snapshot, snapshotData);
     }
     if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
-      await this.opts.storage.save({
+      const saved = this.opts.storage.save({
         ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
         entries: rd.entries,
         ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
+        ...(rd.mustSync ? {} : { lazy: true }),
       });
+      // Only a new commit index: nothing sent or applied depends on it being durable (a node
+      // that loses it learns the commit index again from the leader), so the Ready loop does
+      // not wait for that fsync. It still reaches the log in order, batched with later writes.
+      if (rd.mustSync) await saved;
+      else saved.catch((err: unknown) => this.failWith(err));
     }
     if (this.stopped) return;
     this.sendMessages(rd.messagesAfterPersist);

@@ -39,6 +39,12 @@ export interface LogWrite {
    */
   readonly entries: readonly Entry[];
   readonly hardState?: HardState;
+  /**
+   * Nothing depends on this write being durable soon (only the commit index moved: a node that
+   * loses it learns it again from the leader). A storage may hold it back and write it with the
+   * next durable write, instead of paying an fsync of its own; it stays visible at once.
+   */
+  readonly lazy?: boolean;
 }
 
 /**

@@ -97,6 +97,9 @@ interface ScannedRecord {
  * - Recovery verifies every record; a torn tail is truncated (and reported), anything else
  *   that does not verify stops the open with a WalCorruptError naming the file and offset.
  */
+/** How long a lazy write (a commit-index-only hard state) may wait for a durable write to join. */
+const LAZY_FLUSH_MS = 100;
+
 export class Wal {
   private readonly groups = new Map<number, MemoryLogStorage>();
   private readonly durable = new Map<number, DurableGroupState>();
@@ -207,6 +210,12 @@ export class Wal {
     if (this.fatal !== undefined) return Promise.reject(this.fatal);
     const bytes = encodeRecord(record);
     const p = this.persistence;
+    if (record.kind === 'write' && record.write.lazy === true) {
+      // Rides along with the next durable write; a timer bounds how long it may wait.
+      this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
+      this.flushTimer ??= setTimeout(() => this.scheduleFlush(), p.strategy === 'memFirst' ? p.flushIntervalMs : LAZY_FLUSH_MS);
+      return Promise.resolve();
+    }
     if (p.strategy === 'memFirst') {
       // Acknowledged from memory; durable at the next batch flush.
       this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });

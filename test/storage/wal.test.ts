@@ -72,6 +72,25 @@ describe('Wal persistence strategies', () => {
     await wal.close();
   });
 
+  it('diskFirst holds a lazy write (commit index only) for the next fsync, or flushes it after a while', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir);
+    const s = wal.storage(1);
+    await s.save({ entries: entryRange(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+    expect(wal.stats.fsyncs).toBe(1);
+    await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 2 }, lazy: true });
+    expect(wal.stats.fsyncs).toBe(1); // resolved at once, no fsync of its own
+    expect(s.initialState().hardState.commit).toBe(2); // visible at once
+    await s.save({ entries: entryRange(4, 4, 1) });
+    expect(wal.stats.fsyncs).toBe(2); // rode along with the next durable write
+    await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 4 }, lazy: true });
+    await eventually(() => wal.stats.fsyncs === 3);
+    await wal.close();
+    const again = await Wal.open(dir);
+    expect(again.storage(1).initialState().hardState.commit).toBe(4);
+    await again.close();
+  });
+
   it('refuses bad memFirst settings', async () => {
     const dir = await tempDir();
     await expect(Wal.open(dir, { persistence: { strategy: 'memFirst', flushThreshold: 0, flushIntervalMs: 5 } })).rejects.toThrow(/flushThreshold/);
