@@ -74,6 +74,8 @@ interface PendingWrite {
   readonly record: WalRecord | undefined;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
+  /** A lazy write: it never starts a flush by itself (see LogWrite.lazy). */
+  readonly lazy?: boolean;
 }
 
 /** A record found in a segment during recovery. */
@@ -212,15 +214,15 @@ export class Wal {
     const p = this.persistence;
     if (record.kind === 'write' && record.write.lazy === true) {
       // Rides along with the next durable write; a timer bounds how long it may wait.
-      this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
-      this.flushTimer ??= setTimeout(() => this.scheduleFlush(), p.strategy === 'memFirst' ? p.flushIntervalMs : LAZY_FLUSH_MS);
+      this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err), lazy: true });
+      this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), p.strategy === 'memFirst' ? p.flushIntervalMs : LAZY_FLUSH_MS);
       return Promise.resolve();
     }
     if (p.strategy === 'memFirst') {
       // Acknowledged from memory; durable at the next batch flush.
       this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
       if (this.pending.length >= p.flushThreshold) this.scheduleFlush();
-      else this.flushTimer ??= setTimeout(() => this.scheduleFlush(), p.flushIntervalMs);
+      else this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), p.flushIntervalMs);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -235,20 +237,34 @@ export class Wal {
     this.fatal ??= err;
   }
 
-  private scheduleFlush(): void {
+  /** `force`: flush even if only lazy writes wait (their timer fired). */
+  private scheduleFlush(force = false): void {
     if (this.flushTimer !== undefined) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    if (this.flushing) return;
+    if (this.flushing) {
+      this.forceNext ||= force;
+      return;
+    }
     this.flushing = true;
     // A microtask lets every write issued in the same turn join this batch.
-    queueMicrotask(() => void this.flushLoop());
+    queueMicrotask(() => void this.flushLoop(force));
   }
 
-  private async flushLoop(): Promise<void> {
+  private forceNext = false;
+
+  /** Whether a write that must become durable waits (lazy writes alone do not start a flush). */
+  private needsFlush(): boolean {
+    return this.pending.some((p) => p.lazy !== true);
+  }
+
+  private async flushLoop(force: boolean): Promise<void> {
+    let forced = force;
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 && (forced || this.forceNext || this.needsFlush())) {
+        forced = false;
+        this.forceNext = false;
         const batch = this.pending;
         this.pending = [];
         let current = this.segments[this.segments.length - 1];
@@ -277,7 +293,10 @@ export class Wal {
       this.pending = [];
     } finally {
       this.flushing = false;
-      if (this.pending.length > 0 && this.fatal === undefined) this.scheduleFlush();
+      if (this.fatal === undefined) {
+        if (this.needsFlush() || this.forceNext) this.scheduleFlush(this.forceNext);
+        else if (this.pending.length > 0) this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), LAZY_FLUSH_MS);
+      }
     }
   }
 
