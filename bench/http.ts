@@ -90,9 +90,11 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
       process.stdout.write(`  puts/s at 1 connection: ${(p1.opsPerSecond / ETCD.putsPerSecond1).toFixed(2)}x etcd\n`);
     }
   } finally {
+    const stopAt = Date.now();
     for (const n of nodes) n.kill('SIGTERM');
-    await Promise.race([Promise.all(nodes.map((n) => n.exited)), new Promise((r) => setTimeout(r, 5_000))]);
+    await Promise.race([Promise.all(nodes.map((n) => n.exited)), new Promise((r) => setTimeout(r, 20_000))]);
     for (const n of nodes) n.kill('SIGKILL');
+    if (process.env.KEEL_NODE_ARGS !== undefined) process.stderr.write(`stopped in ${Date.now() - stopAt} ms; node exit codes: ${(await Promise.all(nodes.map((n) => n.exited))).join(',')}\n${nodes.map((n) => n.stderr.slice(-3).join('\n')).join('\n')}\n`);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

@@ -40,6 +40,9 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // Peer streams first: they are upgraded connections of the API server, whose close would
+      // otherwise wait for them, while the peers wait for ours (two nodes stopping together).
+      await host.transport.close();
       await app.close().catch(() => undefined);
       await health?.close().catch(() => undefined);
       await host.stop();

@@ -171,4 +171,14 @@ describe('a three-node cluster of real processes', () => {
     // The node is fine afterwards.
     expect((await client(2).get('k1'))?.value).toBe('v1');
   }, 60_000);
+
+  it('stops every node cleanly on SIGTERM, all at once, right after load', async () => {
+    const c = client(1);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => c.put(`bye-${i}`, 'x')));
+    const live = [...nodes.values()];
+    for (const n of live) n.kill('SIGTERM');
+    const deadline = new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000));
+    expect(await Promise.race([Promise.all(live.map((n) => n.exited)), deadline])).toEqual(live.map(() => 0));
+    for (const n of live) expect(n.stderr.join('\n')).toMatch(/SIGTERM: stopping[\s\S]*stopped/);
+  }, 60_000);
 });

@@ -34,7 +34,9 @@ export class KeelProcess {
   private readonly child: ChildProcess;
 
   constructor(args: readonly string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    // KEEL_NODE_ARGS adds Node flags to every node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark.
+    const nodeArgs = (process.env.KEEL_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    this.child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     liveChildren.add(this.child);
     let out = '';
     this.child.stdout?.on('data', (c: Buffer) => {
