@@ -42,3 +42,17 @@ export type { PersistenceStrategy, WalOptions } from './storage/wal.js';
 export { FileSnapshotStore, SnapshotCorruptError } from './storage/file-snapshot-store.js';
 export { SeededRng } from './util/rng.js';
 export type { Rng } from './util/rng.js';
+
+// The server, its configuration and the typed client.
+export { KeelClient } from './client/keel-client.js';
+export type { Consistency, Entry as KvClientEntry, KeelClientOptions, Member, Members, NodeStatus } from './client/keel-client.js';
+export { KeelClientError } from './client/errors.js';
+export { startServer } from './server/server.js';
+export type { RunningServer } from './server/server.js';
+export { createLogger } from './server/logger.js';
+export type { Logger } from './server/logger.js';
+export { ConfigError, loadServeConfig, resolveServeConfig } from './config/serve-config.js';
+export type { ServeConfig, ServeFlags } from './config/serve-config.js';
+export { KvStateMachine } from './kv/kv-state-machine.js';
+export type { KvCommand, KvEntry, KvResult } from './kv/commands.js';
+export { encodeKvCommand, decodeKvCommand } from './kv/commands.js';

@@ -172,6 +172,28 @@ describe('a three-node cluster of real processes', () => {
     expect((await client(2).get('k1'))?.value).toBe('v1');
   }, 60_000);
 
+  it('adds a node through --join as a voter, and creates a second raft group through /mgmt/groups', async () => {
+    const joiner = new KeelProcess(['serve', '--id', '4', '--http-addr', endpoint(4), '--join', endpoint(2), '--data-dir', path.join(dir, 'n4'), '--tick-ms', '50']);
+    nodes.set(4, joiner);
+    await joiner.waitForLine(/^ready /);
+    const c = client(2);
+    await eventually('node 4 to become a voter', async () => ((await c.members()).members.find((m) => m.id === 4)?.role === 'voter' ? true : undefined), 30_000);
+    const four = client(4);
+    await eventually('node 4 to serve the data', async () => ((await four.get('k1', { consistency: 'eventual' }))?.value === 'v1' ? true : undefined));
+    expect((await four.get('k2'))?.value).toBe('v2');
+
+    // A second group on nodes 1, 2 and 4, as the multiraft example creates one.
+    const res = await fetch(`http://${endpoint(1)}/mgmt/groups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ GroupID: 2, IDs: [1, 2, 4] }) });
+    expect(res.status).toBe(201);
+    await eventually('a leader in group 2', async () => ((await client(4).status()).groups.find((g) => g.group === 2 && g.leader !== 0) ? true : undefined));
+    expect((await fetch(`http://${endpoint(4)}/2`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Key: 'hello', Value: 'world' }) })).status).toBe(204);
+    expect(await (await fetch(`http://${endpoint(1)}/2/hello`)).text()).toBe('world\n');
+    const members = (await (await fetch(`http://${endpoint(2)}/2/mgmt/nodes`)).json()) as { id: number; type: string }[];
+    expect(members.map((m) => [m.id, m.type])).toEqual([[1, 'voter'], [2, 'voter'], [4, 'voter']]);
+    // Groups are separate: group 1 does not have the key.
+    expect((await fetch(`http://${endpoint(1)}/1/hello`)).status).toBe(404);
+  }, 90_000);
+
   it('stops every node cleanly on SIGTERM, all at once, right after load', async () => {
     const c = client(1);
     await Promise.all(Array.from({ length: 200 }, (_, i) => c.put(`bye-${i}`, 'x')));
