@@ -53,24 +53,12 @@ function hasWrk(): boolean {
   return spawnSync('wrk', ['--version']).error === undefined;
 }
 
-/** One step with wrk: a Lua script builds each request; wrk reports throughput and latency percentiles. */
-async function driveWrk(dir: string, target: string, connections: number, seconds: number, op: 'put' | 'get', value: string): Promise<StepResult> {
-  const script = path.join(dir, `${op}.lua`);
-  const body = JSON.stringify({ value }).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-  await fs.writeFile(
-    script,
-    op === 'put'
-      ? `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("PUT", string.format("/v1/groups/1/kv/k%07d", n % 100000), {["Content-Type"] = "application/json"}, '${body}')\nend\n`
-      : `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", string.format("/v1/groups/1/kv/k%07d?consistency=linearizable", n % 1000 + 1))\nend\n`,
-  );
-  const threads = Math.min(2, connections);
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://${target}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (c: Buffer) => (text += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', () => resolve(text));
-  });
+function hasEtcd(): boolean {
+  return spawnSync('etcd', ['--version']).error === undefined;
+}
+
+/** wrk's report: throughput, p50/p99 and failures. */
+function parseWrk(out: string): StepResult {
   const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
   const ms = (label: string): number => {
     const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
@@ -84,16 +72,129 @@ async function driveWrk(dir: string, target: string, connections: number, second
   return { opsPerSecond: num(/Requests\/sec:\s+([\d.]+)/), p50Ms: ms('50'), p99Ms: ms('99'), errors };
 }
 
+async function runWrk(script: string, target: string, connections: number, seconds: number): Promise<StepResult> {
+  const threads = Math.min(2, connections);
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://${target}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', () => resolve(text));
+  });
+  return parseWrk(out);
+}
+
+/**
+ * The same steps against a three-member etcd (Debian's etcd-server) on this machine, through its
+ * JSON gateway, when etcd and wrk are installed: the ratios are then measured in one run.
+ */
+async function benchEtcd(dir: string, seconds: number, steps: readonly number[]): Promise<Map<string, StepResult>> {
+  const results = new Map<string, StepResult>();
+  const ports = await freePorts(6);
+  const client = (i: number): string => `127.0.0.1:${ports[i] ?? 0}`;
+  const peer = (i: number): string => `http://127.0.0.1:${ports[3 + i] ?? 0}`;
+  const cluster = [0, 1, 2].map((i) => `e${i}=${peer(i)}`).join(',');
+  const members = [0, 1, 2].map((i) =>
+    spawn('etcd', [
+      '--name', `e${i}`, '--data-dir', path.join(dir, `etcd${i}`),
+      '--listen-client-urls', `http://${client(i)}`, '--advertise-client-urls', `http://${client(i)}`,
+      '--listen-peer-urls', peer(i), '--initial-advertise-peer-urls', peer(i),
+      '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'keel-bench', '--log-level', 'error',
+    ], { stdio: 'ignore' }),
+  );
+  try {
+    let leader = '';
+    for (const deadline = Date.now() + 30_000; leader === '' && Date.now() < deadline; ) {
+      for (const i of [0, 1, 2]) {
+        try {
+          const res = await fetch(`http://${client(i)}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+          const s = (await res.json()) as { header?: { member_id?: string }; leader?: string };
+          if (s.leader !== undefined && s.leader !== '0' && s.leader === s.header?.member_id) leader = client(i);
+        } catch {
+          // not up yet
+        }
+      }
+      if (leader === '') await new Promise((r) => setTimeout(r, 200));
+    }
+    if (leader === '') throw new Error('etcd elected no leader');
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    const keys = Array.from({ length: 1000 }, (_, i) => `"${b64(`k${String(i).padStart(7, '0')}`)}"`).join(',');
+    const value = b64('v'.repeat(256));
+    const put = path.join(dir, 'etcd-put.lua');
+    const get = path.join(dir, 'etcd-get.lua');
+    await fs.writeFile(put, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/put", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '","value":"${value}"}')\nend\n`);
+    await fs.writeFile(get, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/range", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '"}')\nend\n`);
+    for (const op of ['put', 'get'] as const) {
+      for (const connections of steps) {
+        const r = await runWrk(op === 'put' ? put : get, leader, connections, seconds);
+        results.set(`${op}${connections}`, r);
+        printRow(`etcd ${op}`, connections, r);
+      }
+    }
+  } finally {
+    for (const m of members) m.kill('SIGTERM');
+    await Promise.all(members.map((m) => new Promise((r) => (m.exitCode === null ? m.once('exit', r) : r(undefined)))));
+  }
+  return results;
+}
+
+function printRow(op: string, connections: number, r: StepResult): void {
+  process.stdout.write(`${op.padEnd(9)} ${String(connections).padStart(5)}   ${r.opsPerSecond.toFixed(0).padStart(7)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.errors}\n`);
+}
+
+/** One step with wrk: a Lua script builds each request; wrk reports throughput and latency percentiles. */
+async function driveWrk(dir: string, target: string, connections: number, seconds: number, op: 'put' | 'get', value: string): Promise<StepResult> {
+  const script = path.join(dir, `${op}.lua`);
+  const body = JSON.stringify({ value }).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  await fs.writeFile(
+    script,
+    op === 'put'
+      ? `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("PUT", string.format("/v1/groups/1/kv/k%07d", n % 100000), {["Content-Type"] = "application/json"}, '${body}')\nend\n`
+      : `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", string.format("/v1/groups/1/kv/k%07d?consistency=linearizable", n % 1000 + 1))\nend\n`,
+  );
+  return runWrk(script, target, connections, seconds);
+}
+
 export async function benchHttp(args: readonly string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);
   const nodeCount = Number(args[1] ?? 3);
   const steps = (args[2] ?? '1,16,64,256').split(',').map(Number);
-  const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const dir = await tempDir('keel-bench-http-');
+  try {
+    const useWrk = hasWrk();
+    process.stdout.write(`http bench: ${nodeCount} nodes, DiskFirst, ${seconds} s per step, load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}\n`);
+    process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   errors\n');
+    const keel = await benchKeel(dir, seconds, nodeCount, steps, useWrk);
+    let etcd: Map<string, StepResult> | undefined;
+    if (useWrk && nodeCount === 3 && hasEtcd()) etcd = await benchEtcd(dir, seconds, steps);
+    const ref = (k: string, fallback: StepResult): StepResult => etcd?.get(k) ?? fallback;
+    const p1 = keel.get('put1');
+    const p64 = keel.get('put64');
+    const e1 = ref('put1', { opsPerSecond: ETCD.putsPerSecond1, p50Ms: ETCD.p50Ms1, p99Ms: NaN, errors: 0 });
+    const e64 = ref('put64', { opsPerSecond: ETCD.putsPerSecond64, p50Ms: NaN, p99Ms: ETCD.p99Ms64, errors: 0 });
+    process.stdout.write(`\nKeel vs etcd 3.4 (${etcd === undefined ? 'the reference figures: etcd or wrk is not installed here' : 'three etcd members measured in this run'}):\n`);
+    if (p64 !== undefined) process.stdout.write(`  puts/s at 64 connections: ${p64.opsPerSecond.toFixed(0)} vs ${e64.opsPerSecond.toFixed(0)} = ${(p64.opsPerSecond / e64.opsPerSecond).toFixed(2)}x (target >= 2x)\n`);
+    if (p1 !== undefined) {
+      process.stdout.write(`  p50 at 1 connection: ${p1.p50Ms.toFixed(2)} ms vs ${e1.p50Ms.toFixed(2)} ms (target: no higher)\n`);
+      process.stdout.write(`  puts/s at 1 connection: ${p1.opsPerSecond.toFixed(0)} vs ${e1.opsPerSecond.toFixed(0)} = ${(p1.opsPerSecond / e1.opsPerSecond).toFixed(2)}x\n`);
+    }
+    for (const c of steps) {
+      const g = keel.get(`get${c}`);
+      const eg = etcd?.get(`get${c}`);
+      if (g !== undefined && eg !== undefined) process.stdout.write(`  linearizable gets/s at ${c} connections: ${(g.opsPerSecond / eg.opsPerSecond).toFixed(2)}x\n`);
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchKeel(dir: string, seconds: number, nodeCount: number, steps: readonly number[], useWrk: boolean): Promise<Map<string, StepResult>> {
+  const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const ports = await freePorts(nodeCount);
   const ep = (id: number): string => `127.0.0.1:${ports[id - 1] ?? 0}`;
   const cluster = ids.map((id) => `${id}=${ep(id)}`).join(',');
   const nodes = ids.map((id) => new KeelProcess(['serve', '--id', String(id), '--http-addr', ep(id), '--initial-cluster', cluster, '--data-dir', path.join(dir, `n${id}`), '--log-level', 'warn']));
+  const results = new Map<string, StepResult>();
   try {
     await Promise.all(nodes.map((n) => n.waitForLine(/^ready /)));
     let leader = '';
@@ -107,10 +208,6 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
     if (leader === '') throw new Error('no leader elected');
     const value = JSON.stringify({ value: 'v'.repeat(256) });
     const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
-    const useWrk = hasWrk();
-    process.stdout.write(`keel http bench: ${nodeCount} nodes, DiskFirst, leader ${leader}, ${seconds} s per step, load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}\n`);
-    process.stdout.write('op     conns   ops/s     p50 ms   p99 ms   errors\n');
-    const results = new Map<string, StepResult>();
     for (const op of ['put', 'get'] as const) {
       for (const connections of steps) {
         let r: StepResult;
@@ -118,27 +215,19 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
           r = await driveWrk(dir, leader, connections, seconds, op, 'v'.repeat(256));
         } else {
           const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-          r = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key(i % 1000)}?consistency=linearizable` }));
+          r = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
           await pool.close();
         }
         results.set(`${op}${connections}`, r);
-        process.stdout.write(`${op.padEnd(6)} ${String(connections).padStart(5)}   ${r.opsPerSecond.toFixed(0).padStart(7)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.errors}\n`);
+        printRow(`keel ${op}`, connections, r);
       }
-    }
-    const p1 = results.get('put1');
-    const p64 = results.get('put64');
-    if (p1 !== undefined && p64 !== undefined) {
-      process.stdout.write(`\nvs etcd 3.4 (2 cores, wrk on its JSON gateway):\n`);
-      process.stdout.write(`  puts/s at 64 connections: ${(p64.opsPerSecond / ETCD.putsPerSecond64).toFixed(2)}x etcd (target >= 2x)\n`);
-      process.stdout.write(`  p50 at 1 connection: ${p1.p50Ms.toFixed(2)} ms vs ${ETCD.p50Ms1} ms (target: no higher)\n`);
-      process.stdout.write(`  puts/s at 1 connection: ${(p1.opsPerSecond / ETCD.putsPerSecond1).toFixed(2)}x etcd\n`);
     }
   } finally {
     const stopAt = Date.now();
     for (const n of nodes) n.kill('SIGTERM');
     await Promise.race([Promise.all(nodes.map((n) => n.exited)), new Promise((r) => setTimeout(r, 20_000))]);
     for (const n of nodes) n.kill('SIGKILL');
-    if (process.env.KEEL_NODE_ARGS !== undefined) process.stderr.write(`stopped in ${Date.now() - stopAt} ms; node exit codes: ${(await Promise.all(nodes.map((n) => n.exited))).join(',')}\n${nodes.map((n) => n.stderr.slice(-3).join('\n')).join('\n')}\n`);
-    await fs.rm(dir, { recursive: true, force: true });
+    if (process.env.KEEL_NODE_ARGS !== undefined) process.stderr.write(`stopped in ${Date.now() - stopAt} ms; node exit codes: ${(await Promise.all(nodes.map((n) => n.exited))).join(',')}\n`);
   }
+  return results;
 }
