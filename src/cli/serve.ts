@@ -1,6 +1,7 @@
 import { loadServeConfig } from '../config/serve-config.js';
 import type { ServeFlags } from '../config/serve-config.js';
 import { createLogger } from '../server/logger.js';
+import { storedNodeId } from '../server/node-meta.js';
 import { startServer } from '../server/server.js';
 
 /**
@@ -9,7 +10,10 @@ import { startServer } from '../server/server.js';
  * `ready` line on stdout, with the endpoints, for scripts and tests to wait on.
  */
 export async function serve(flags: ServeFlags): Promise<void> {
-  const config = await loadServeConfig(flags, process.env);
+  let config = await loadServeConfig(flags, process.env);
+  // A restart with no identity given: the data directory knows whose it is.
+  const stored = config.bootstrapSingleNode ? await storedNodeId(config.dataDir) : undefined;
+  if (stored !== undefined) config = { ...config, nodeId: stored, bootstrapSingleNode: false };
   const log = createLogger(config.nodeId, config.logLevel);
   const server = await startServer(config, log);
   const health = server.healthAddress === undefined ? '' : ` health=http://${server.healthAddress}`;

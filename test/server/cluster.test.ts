@@ -149,6 +149,23 @@ describe('a three-node cluster of real processes', () => {
     expect(r.stdout).toMatch(/ENDPOINT\s+NODE\s+GROUP\s+ROLE\s+LEADER\s+TERM\s+COMMIT\s+APPLIED/);
     expect(r.stdout.match(/leader/g)?.length).toBe(1);
 
+    // The data commands, through the typed client, against any node.
+    const eps = ['--endpoints', `${endpoint(3)},${endpoint(1)}`];
+    expect((await runKeel(['put', 'cli-key', 'cli value', ...eps])).code).toBe(0);
+    const got = await runKeel(['get', 'cli-key', '--consistency', 'lease', ...eps]);
+    expect([got.code, (JSON.parse(got.stdout) as { value: string }).value]).toEqual([0, 'cli value']);
+    const scan = await runKeel(['scan', 'cli-', ...eps]);
+    expect((JSON.parse(scan.stdout) as { entries: { key: string }[] }).entries.map((e) => e.key)).toEqual(['cli-key']);
+    expect(JSON.parse((await runKeel(['members', ...eps])).stdout)).toMatchObject({ group: 1, members: [{ id: 1 }, { id: 2 }, { id: 3 }] });
+    expect((await runKeel(['del', 'cli-key', ...eps])).code).toBe(0);
+    const missing = await runKeel(['get', 'cli-key', ...eps]);
+    expect([missing.code, missing.stderr]).toEqual([1, 'keel: KEY_NOT_FOUND: key "cli-key" not found']);
+    const badFlag = await runKeel(['get', 'x', '--consistency', 'strong', ...eps]);
+    expect([badFlag.code, badFlag.stderr]).toEqual([2, 'keel: --consistency must be linearizable, lease or eventual, got "strong"']);
+    const badServe = await runKeel(['serve', '--id', '12abc']);
+    expect(badServe.code).toBe(1);
+    expect(badServe.stderr).toMatch(/CONFIG_INVALID: --id: expected an integer/);
+
     const base = `http://${endpoint(2)}`;
     const bad = async (init: RequestInit & { url: string }): Promise<{ status: number; body: { error: { code: string; message: string } } }> => {
       const res = await fetch(base + init.url, init);
@@ -192,6 +209,19 @@ describe('a three-node cluster of real processes', () => {
     expect(members.map((m) => [m.id, m.type])).toEqual([[1, 'voter'], [2, 'voter'], [4, 'voter']]);
     // Groups are separate: group 1 does not have the key.
     expect((await fetch(`http://${endpoint(1)}/1/hello`)).status).toBe(404);
+
+    // The typed client's admin calls: node 4 leaves group 2, then group 1.
+    const admin = new KeelClient({ endpoints: [endpoint(1), endpoint(2)], timeoutMs: 20_000 });
+    clients.push(admin);
+    const g2 = await admin.changeMembership([1, 2], { group: 2 });
+    expect(g2.members.map((m) => m.id)).toEqual([1, 2]);
+    await expect(admin.changeMembership([1, 2, 9])).rejects.toMatchObject({ code: 'LEARNER_NOT_FOUND', status: 400 });
+    const g1 = await admin.removeMember(4);
+    expect(g1.members.map((m) => m.id)).toEqual([1, 2, 3]);
+    expect(await admin.metrics()).toMatch(/keel_raft_term\{group="1"\}/);
+    // Removed from its last group, node 4 shuts itself down (the multiraft example's behaviour).
+    expect(await Promise.race([joiner.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(0);
+    nodes.delete(4);
   }, 90_000);
 
   it('stops every node cleanly on SIGTERM, all at once, right after load', async () => {
