@@ -292,6 +292,40 @@ export class Raft {
     this.maybeSendAppend(to, true);
   }
 
+  /**
+   * The commit index advanced and followers have not been told. Under load, the next Ready
+   * usually carries new entries to every follower anyway; telling them then, in those
+   * messages, saves a commit-only append and its response per follower per commit.
+   */
+  private commitNotifyPending = false;
+
+  /**
+   * Called when a Ready is about to be taken: each follower learns the current commit index,
+   * through the newest append already queued for it (its commit field raised to the current
+   * one, as if it had been sent now), or else through an append of its own (empty if it has
+   * everything), as far as its flow control allows.
+   */
+  flushCommitNotify(): void {
+    if (!this.commitNotifyPending) return;
+    this.commitNotifyPending = false;
+    if (this.role !== 'leader') return;
+    const committed = this.log.committed;
+    const last = new Map<NodeId, number>();
+    this.msgs.forEach((m, i) => {
+      if (m.type === 'app') last.set(m.to, i);
+    });
+    this.tracker.visit((id) => {
+      if (id === this.id) return;
+      const i = last.get(id);
+      const queued = i === undefined ? undefined : this.msgs[i];
+      if (i !== undefined && queued !== undefined) {
+        if (queued.commit < committed) this.msgs[i] = { ...queued, commit: committed };
+        return;
+      }
+      this.maybeSendAppend(id, true);
+    });
+  }
+
   /** Sends to every follower as much as its window allows (pipelining). */
   bcastAppend(): void {
     this.tracker.visit((id) => {
@@ -368,7 +402,7 @@ export class Raft {
     if (self === undefined) return;
     if (self.maybeUpdate(this.log.lastStableIndex()) && this.maybeCommit()) {
       this.releasePendingReadIndexMessages();
-      this.bcastAppend();
+      this.commitNotifyPending = true;
     }
   }
 
@@ -684,7 +718,8 @@ export class Raft {
       }
       if (this.maybeCommit()) {
         this.releasePendingReadIndexMessages();
-        this.bcastAppend();
+        this.commitNotifyPending = true;
+        // m.from's window is filled below; the others hear of the commit in flushCommitNotify.
       } else if (wasPaused) {
         this.sendAppend(m.from);
       }

@@ -129,6 +129,7 @@ export class RawNode {
   hasReady(): boolean {
     if (this.pending !== undefined) return false;
     const r = this.raft;
+    r.flushCommitNotify();
     const ss = r.softState();
     if (ss.leader !== this.prevSoftState.leader || ss.role !== this.prevSoftState.role) return true;
     if (!sameHardState(r.hardState(), this.prevHardState)) return true;
@@ -141,6 +142,7 @@ export class RawNode {
   ready(): Ready {
     assert(this.pending === undefined, 'ready() called again before advance()');
     const r = this.raft;
+    r.flushCommitNotify();
     const ss = r.softState();
     const hs = r.hardState();
     const entries = r.log.unstable.nextEntries();

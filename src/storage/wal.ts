@@ -1,4 +1,5 @@
 import * as fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { RaftError, assert } from '../raft/errors.js';
 import type { LogStorage, LogWrite } from '../raft/storage.js';
@@ -90,7 +91,7 @@ interface ScannedRecord {
  *
  * - Every change is a CRC-framed record appended to the current segment file.
  * - Group commit: writes from any number of groups and callers that arrive while an fsync is
- *   running are coalesced into one write and one fdatasync; there is never more than one
+ *   running are coalesced into one durable (O_DSYNC) write; there is never more than one
  *   fsync in flight. Each caller's promise resolves when its own record is durable.
  * - Reads are served from an in-memory copy of each group's live entries (a MemoryLogStorage
  *   per group), rebuilt from the segments on open.
@@ -99,6 +100,15 @@ interface ScannedRecord {
  * - Recovery verifies every record; a torn tail is truncated (and reported), anything else
  *   that does not verify stops the open with a WalCorruptError naming the file and offset.
  */
+/**
+ * Opens a segment for appending with O_DSYNC, so that each write is durable when it returns
+ * (the data and the metadata needed to read it back, like fdatasync). One call instead of a
+ * write and an fdatasync halves the thread-pool round trips of every group commit.
+ */
+async function openSegmentForAppend(file: string): Promise<fs.FileHandle> {
+  return fs.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o644);
+}
+
 /** How long a lazy write (a commit-index-only hard state) may wait for a durable write to join. */
 const LAZY_FLUSH_MS = 100;
 
@@ -145,7 +155,7 @@ export class Wal {
       await fs.writeFile(last.file, new Uint8Array(0));
       await fsyncDir(dir);
     }
-    const handle = await fs.open(last.file, 'a');
+    const handle = await openSegmentForAppend(last.file);
     const maxSegments = options.maxSegments ?? 8;
     const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle);
     wal.replay(scanned);
@@ -274,8 +284,9 @@ export class Wal {
         let total = 0;
         for (const b of buffers) total += b.byteLength;
         if (total > 0) {
+          // The segment is open with O_DSYNC: the write returns once it is durable, as a write
+          // followed by fdatasync would, in one system call instead of two.
           await this.handle.writev(buffers);
-          await this.handle.datasync();
           this.stats.fsyncs++;
           this.stats.records += batch.length;
           this.stats.bytesWritten += total;
@@ -346,7 +357,7 @@ export class Wal {
     const prev = this.segments[this.segments.length - 1];
     assert(prev !== undefined, 'rotate without a segment');
     const seg: Segment = { seq: prev.seq + 1, file: path.join(this.dir, segmentName(prev.seq + 1)), bytes: 0, maxIndex: new Map() };
-    const handle = await fs.open(seg.file, 'a');
+    const handle = await openSegmentForAppend(seg.file);
     const checkpoint: Uint8Array[] = [];
     for (const [group, d] of [...this.durable].sort((a, b) => a[0] - b[0])) {
       if (d.compactIndex > 0 || d.snapshot.index > 0) {
@@ -355,8 +366,7 @@ export class Wal {
       if (d.hardState !== undefined) checkpoint.push(encodeRecord({ kind: 'write', group, write: { entries: [], hardState: d.hardState } }));
     }
     if (checkpoint.length > 0) {
-      await handle.writev(checkpoint);
-      await handle.datasync();
+      await handle.writev(checkpoint); // durable on return: O_DSYNC
       for (const b of checkpoint) seg.bytes += b.byteLength;
     }
     await fsyncDir(this.dir);
