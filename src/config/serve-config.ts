@@ -116,7 +116,9 @@ export function resolveServeConfig(flags: ServeFlags, toml: unknown, source?: st
     httpAddr,
     raftAddr,
     healthPort: healthPort?.value,
-    dataDir: pick('dataDir')?.value ?? SERVE_DEFAULTS.dataDir,
+    // One directory per node id under ./keel-data, so nodes started side by side with only --id
+    // (openraft's walkthrough) never share one.
+    dataDir: pick('dataDir')?.value ?? `${SERVE_DEFAULTS.dataDir}/node${nodeId}`,
     initialCluster: initialCluster?.value,
     join: join?.value,
     initialGroup: pick('initialGroup')?.value ?? SERVE_DEFAULTS.initialGroup,

@@ -62,7 +62,7 @@ export interface ServeConfig {
   /** A separate peer listener; undefined means peers ride the HTTP port. */
   readonly raftAddr: HostPort | undefined;
   readonly healthPort: number | undefined;
-  /** As given (default "./keel-data"), not resolved, so log lines show what the user typed. */
+  /** As given (default "./keel-data/node<id>"), not resolved, so log lines show what the user typed. */
   readonly dataDir: string;
   readonly initialCluster: readonly InitialMember[] | undefined;
   readonly join: HostPort | undefined;

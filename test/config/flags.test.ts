@@ -8,7 +8,7 @@ const DEFAULTS: ServeConfig = {
   httpAddr: { host: '127.0.0.1', port: 21001 },
   raftAddr: undefined,
   healthPort: undefined,
-  dataDir: './keel-data',
+  dataDir: './keel-data/node1',
   initialCluster: undefined,
   join: undefined,
   initialGroup: 1,
@@ -27,13 +27,13 @@ describe('flags', () => {
   });
 
   it.each<[string, Parameters<typeof resolveServeConfig>[0], Partial<ServeConfig>]>([
-    ['--id', { id: '3' }, { nodeId: 3, bootstrapSingleNode: false }],
+    ['--id', { id: '3' }, { nodeId: 3, dataDir: './keel-data/node3', bootstrapSingleNode: false }],
     ['--http-addr', { httpAddr: '0.0.0.0:8081' }, { httpAddr: { host: '0.0.0.0', port: 8081 } }],
     ['--port', { port: '9001' }, { httpAddr: { host: '127.0.0.1', port: 9001 } }],
     ['--raft-addr', { raftAddr: '127.0.0.1:9081' }, { raftAddr: { host: '127.0.0.1', port: 9081 } }],
     ['--health-port', { healthPort: '10001' }, { healthPort: 10001 }],
     ['--data-dir', { dataDir: 'data/n1' }, { dataDir: 'data/n1' }],
-    ['--join', { id: '4', join: '127.0.0.1:21001' }, { nodeId: 4, join: { host: '127.0.0.1', port: 21001 }, bootstrapSingleNode: false }],
+    ['--join', { id: '4', join: '127.0.0.1:21001' }, { nodeId: 4, dataDir: './keel-data/node4', join: { host: '127.0.0.1', port: 21001 }, bootstrapSingleNode: false }],
     ['--initial-group', { initialGroup: '7' }, { initialGroup: 7 }],
     ['--cluster-id', { clusterId: 'prod-eu' }, { clusterId: 'prod-eu' }],
     ['--read-consistency', { readConsistency: 'lease' }, { readConsistency: { defaultPolicy: 'lease', leaseDurationMs: undefined } }],
