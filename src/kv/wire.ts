@@ -1,20 +1,18 @@
-import { Packr } from 'msgpackr';
+import { packValue, unpackValue } from '../util/msgpack.js';
 
 /**
  * The one MessagePack codec for KV commands and snapshots. Records are off so that every
  * encoding stands alone (a shared record table would make bytes depend on history), and maps
  * decode as plain objects so garbage can never yield a Map where an array is expected.
  */
-const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
-
 export function pack(value: unknown): Uint8Array {
-  return packr.pack(value);
+  return packValue(value);
 }
 
 /** Decodes exactly one value; any failure (including trailing bytes) returns `undefined`. */
 export function unpack(bytes: Uint8Array): { value: unknown } | undefined {
   try {
-    return { value: packr.unpack(bytes) as unknown };
+    return { value: unpackValue(bytes) };
   } catch {
     return undefined;
   }

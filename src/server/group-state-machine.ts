@@ -1,12 +1,10 @@
-import { Packr } from 'msgpackr';
+import { packValue, unpackValue } from '../util/msgpack.js';
 import { decodeConfChange } from '../raft/confchange.js';
 import type { Entry } from '../raft/types.js';
 import type { AppliedCommand, StateMachine } from '../node/interfaces.js';
 import type { KvResult } from '../kv/commands.js';
 import { KvStateMachine } from '../kv/kv-state-machine.js';
 import { MemberDirectory } from './member-directory.js';
-
-const packr = new Packr({ useRecords: false });
 
 /**
  * A server group's replicated state: the KV store plus the member directory. Both are saved in
@@ -33,11 +31,11 @@ export class GroupStateMachine implements StateMachine<KvResult> {
 
   snapshot(): Uint8Array {
     const kv = this.kv.snapshot();
-    return packr.pack([this.directory.toJSON(), kv]);
+    return packValue([this.directory.toJSON(), kv]);
   }
 
   restore(data: Uint8Array): void {
-    const raw: unknown = packr.unpack(data);
+    const raw = unpackValue(data);
     if (!Array.isArray(raw) || raw.length !== 2 || !(raw[1] instanceof Uint8Array)) throw new Error('malformed group snapshot');
     const kv = new KvStateMachine();
     kv.restore(raw[1]);

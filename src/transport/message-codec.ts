@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { packValue, unpackValue } from '../util/msgpack.js';
 import type { Message, MessageType } from '../raft/message.js';
 import type { ConfState, Entry, SnapshotMeta } from '../raft/types.js';
 import { TransportError } from './errors.js';
@@ -25,7 +25,8 @@ type WireEntry = [number, number, 0 | 1, Uint8Array];
 type WireConfState = [number[], number[], number[], number[], boolean];
 type WireSnapshot = [number, number, WireConfState];
 
-export const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+/** Frame payload codec (MessagePack). */
+export const packr = { pack: packValue, unpack: unpackValue };
 
 export function encodeMessage(group: number, m: Message): unknown[] {
   const code = TYPE_CODES.get(m.type);

@@ -1,4 +1,4 @@
-import { pack } from 'msgpackr';
+import { packValue as pack } from '../../src/util/msgpack.js';
 import { describe, expect, it } from 'vitest';
 import type { KvCommand } from '../../src/kv/commands.js';
 import { decodeKvCommand, encodeKvCommand } from '../../src/kv/commands.js';

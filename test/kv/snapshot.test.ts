@@ -1,4 +1,4 @@
-import { pack } from 'msgpackr';
+import { packValue as pack } from '../../src/util/msgpack.js';
 import { describe, expect, it } from 'vitest';
 import { KvSnapshotError } from '../../src/kv/errors.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
