@@ -76,7 +76,8 @@ export class Raft {
   tickCount = 0;
   /**
    * A node that just started does not know whether a leader holds a lease, so it refuses votes
-   * for one election timeout as if it had just heard from one.
+   * for one election timeout as if it had just heard from one. A node that has never had a
+   * term (an empty, brand-new member) cannot be part of any lease, and votes at once.
    */
   bootLease = true;
   /** Leader: per voter, the leader's tick at which the newest acknowledged heartbeat was sent. */
@@ -93,6 +94,7 @@ export class Raft {
     const restored = restoreConfState(this.tracker, confState, this.log.lastIndex());
     this.applyChangeResult(restored);
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) this.loadHardState(hardState);
+    if (hardState.term === 0) this.bootLease = false;
     const applied = this.opts.appliedIndex;
     if (applied > 0) {
       // Entries are durable before they are applied, so an applied index is in our log and

@@ -176,7 +176,7 @@ export class Host {
    * Creates `group` on this node with a bootstrap log listing `members` (every member must be
    * given the same list, as with --initial-cluster). Idempotent for a group that exists.
    */
-  async bootstrapGroup(group: number, members: readonly InitialMember[]): Promise<GroupRuntime> {
+  async bootstrapGroup(group: number, members: readonly InitialMember[], opts: { campaign?: boolean } = {}): Promise<GroupRuntime> {
     checkGroupId(group);
     if (!members.some((m) => m.id === this.nodeId)) throw new HostError('NOT_IN_MEMBERS', `node ${this.nodeId} is not among the members ${members.map((m) => m.id).join(', ')}`);
     if (this.meta?.removedGroups.includes(group) === true) throw new HostError('GROUP_REMOVED', `group ${group} was removed from this node`);
@@ -184,11 +184,15 @@ export class Host {
     const existing = this.groups.get(group) ?? (await this.creating.get(group));
     if (existing !== undefined) return existing;
     const sorted = [...members].sort((a, b) => a.id - b.id);
-    return this.createGroup(group, {
+    const runtime = await this.createGroup(group, {
       voters: sorted.filter((m) => m.role === 'voter').map((m) => m.id),
       learners: sorted.filter((m) => m.role === 'learner').map((m) => m.id),
       context: bootstrapContext(new Map(sorted.map((m) => [m.id, m.address]))),
     });
+    // An admin /init names this node the first leader (openraft's behaviour); nodes that all
+    // bootstrap together from --initial-cluster elect one the usual way instead.
+    if (opts.campaign === true) runtime.node.campaign();
+    return runtime;
   }
 
   /** Proposes a KV command; retries while no leader is known (the command was certainly not appended). */

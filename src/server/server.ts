@@ -86,7 +86,8 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
     host.onGroupRemoved(() => {
       if (host.groupIds().length === 0) {
         log.warn('this node was removed from its last group; shutting down');
-        void stop();
+        // A moment first, so the reply to the request that removed it can still leave.
+        setTimeout(() => void stop(), 1_000);
       }
     });
     return { host, apiAddress, raftAddress: self.raft, healthAddress, stopped, stop };

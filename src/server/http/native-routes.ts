@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ClientSession, KvCommand, KvEntry } from '../../kv/commands.js';
+import type { ConfState } from '../../raft/types.js';
 import { ApiError, badRequest } from './api-error.js';
 import { leaderHeaders, parseConsistency, proxyToLeader } from './context.js';
 import type { ApiContext } from './context.js';
@@ -91,7 +92,7 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.post('/v1/init', async (req) => {
     const members = parseMembers(requireObject(req.body).members, ctx);
     if (ctx.host.initialized) throw new ApiError(409, 'ALREADY_INITIALIZED', `node ${ctx.host.nodeId} is already initialized`);
-    await ctx.host.bootstrapGroup(ctx.defaultGroup, members);
+    await ctx.host.bootstrapGroup(ctx.defaultGroup, members, { campaign: true });
     return { group: ctx.defaultGroup, members: members.map((m) => m.id) };
   });
 
@@ -119,10 +120,10 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ApiContext): voi
     if (role !== 'learner' && role !== 'voter') throw badRequest('role must be "learner" or "voter"');
     const timeoutMs = optionalCount(body.timeoutMs, 'timeoutMs', 600_000) ?? 30_000;
     if (await proxyToLeader(ctx, g, req, reply)) return reply;
-    await ctx.host.addLearner(g, id, { raft, api });
+    let cs = await ctx.host.addLearner(g, id, { raft, api });
     if (role === 'voter' || body.wait === true) await ctx.host.waitCaughtUp(g, id, timeoutMs);
-    if (role === 'voter') await ctx.host.changeVoters(g, [...new Set([...ctx.host.requireGroup(g).node.configuration.voters, id])]);
-    return membersJson(ctx, g);
+    if (role === 'voter') cs = await ctx.host.changeVoters(g, [...new Set([...ctx.host.requireGroup(g).node.configuration.voters, id])]);
+    return membersOf(ctx, g, cs);
   });
 
   app.put('/v1/groups/:group/voters', async (req, reply) => {
@@ -131,16 +132,15 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ApiContext): voi
     if (!Array.isArray(voters)) throw badRequest('voters must be an array of node ids');
     const ids = voters.map((v, i) => requireId(v, `voters[${i}]`));
     if (await proxyToLeader(ctx, g, req, reply)) return reply;
-    await ctx.host.changeVoters(g, ids);
-    return membersJson(ctx, g);
+    // From the configuration the change produced: this node may have just left the group.
+    return membersOf(ctx, g, await ctx.host.changeVoters(g, ids));
   });
 
   app.delete('/v1/groups/:group/members/:id', async (req, reply) => {
     const g = group(req.params);
     const id = requireId((req.params as { id?: unknown }).id, 'id');
     if (await proxyToLeader(ctx, g, req, reply)) return reply;
-    await ctx.host.removeMember(g, id);
-    return membersJson(ctx, g);
+    return membersOf(ctx, g, await ctx.host.removeMember(g, id));
   });
 
   app.post('/v1/groups/:group/transfer-leader', async (req, reply) => {
@@ -192,7 +192,23 @@ function parseMembers(raw: unknown, ctx: ApiContext): { id: number; address: { r
   });
 }
 
-export function membersJson(ctx: ApiContext, g: number): { group: number; leader: number | null; members: { id: number; role: string; addr: string | null; apiAddr: string | null }[] } {
+type MembersJson = { group: number; leader: number | null; members: { id: number; role: string; addr: string | null; apiAddr: string | null }[] };
+
+/** The members of a configuration a change just produced (the group may be gone from this node). */
+function membersOf(ctx: ApiContext, g: number, cs: ConfState): MembersJson {
+  const ids = [...new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing])].sort((a, b) => a - b);
+  const role = (id: number): string => (cs.voters.includes(id) ? 'voter' : cs.learners.includes(id) ? 'learner' : 'outgoing');
+  return {
+    group: g,
+    leader: ctx.host.leaderOf(g)?.id ?? null,
+    members: ids.map((id) => {
+      const a = ctx.host.addressOf(id, ctx.host.group(g));
+      return { id, role: role(id), addr: a?.raft ?? null, apiAddr: a?.api ?? null };
+    }),
+  };
+}
+
+export function membersJson(ctx: ApiContext, g: number): MembersJson {
   const status = ctx.host.status(g);
   const role = (id: number): string => (status.voters.includes(id) ? 'voter' : status.learners.includes(id) ? 'learner' : 'outgoing');
   const ids = [...new Set([...status.voters, ...status.learners, ...status.votersOutgoing])].sort((a, b) => a - b);

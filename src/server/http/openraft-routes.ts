@@ -32,7 +32,7 @@ export function registerOpenraftRoutes(app: FastifyInstance, ctx: ApiContext): v
       const s = ctx.host.group(g)?.node.raw.status();
       return err({ APIError: { NotAllowed: { last_log_id: s === undefined ? null : logId(s.term, s.leader, s.lastIndex), vote: s === undefined ? null : { leader_id: { term: s.term, node_id: s.vote }, committed: s.leader === s.vote } } } });
     }
-    await ctx.host.bootstrapGroup(g, members);
+    await ctx.host.bootstrapGroup(g, members, { campaign: true });
     return { Ok: null };
   });
 
@@ -162,9 +162,9 @@ function forwardToLeader(ctx: ApiContext): { Err: unknown } | undefined {
 async function clientWrite(ctx: ApiContext, change: () => Promise<ConfState>): Promise<unknown> {
   try {
     const cs = await change();
-    const grp = ctx.host.requireGroup(ctx.defaultGroup);
-    const s = grp.node.raw.status();
-    return { Ok: { log_id: logId(s.term, ctx.host.nodeId, grp.node.applied), data: null, membership: membershipJson(ctx, cs.voters, cs.learners) } };
+    // The group may be gone from this node already: it can have removed itself.
+    const grp = ctx.host.group(ctx.defaultGroup);
+    return { Ok: { log_id: logId(grp?.node.raw.status().term ?? 0, ctx.host.nodeId, grp?.node.applied ?? 0), data: null, membership: membershipJson(ctx, cs.voters, cs.learners) } };
   } catch (e) {
     if (e instanceof HostError) {
       if (e.code === 'LEARNER_NOT_FOUND') return err({ APIError: { ChangeMembershipError: { LearnerNotFound: { node_id: e.details.nodeId } } } });
