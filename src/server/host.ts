@@ -425,13 +425,46 @@ export class Host {
     const runtime: GroupRuntime = { id: group, node, sm };
     this.groups.set(group, runtime);
     node.onLeaderChange((c) => {
-      if (c.leader !== NONE) this.opts.log.info(`group ${group}: leader is node ${c.leader} (term ${c.term}); this node is ${c.role}`);
+      if (c.leader === NONE) return;
+      this.opts.log.info(`group ${group}: leader is node ${c.leader} (term ${c.term}); this node is ${c.role}`);
+      this.publishOwnAddress(runtime);
     });
     node.onRemoved(() => void this.onRemoved(group));
     for (const { message, data } of this.pending.get(group) ?? []) node.receive(message, data);
     this.pending.delete(group);
     return runtime;
   }
+
+  /**
+   * Members list each other by the addresses they were given (--initial-cluster, /init), which
+   * may name only the raft address. Once a leader is known, a member whose directory entry
+   * differs from where it really listens records its own addresses through the log, so
+   * every node (and every leader hint) points at its real API address.
+   */
+  private publishOwnAddress(g: GroupRuntime, attempt = 0): void {
+    const self = this.self;
+    if (self === undefined || this.stopped || this.publishing.has(g.id) || this.groups.get(g.id) !== g) return;
+    const cs = g.node.configuration;
+    if (!cs.voters.includes(this.nodeId) && !cs.learners.includes(this.nodeId)) return;
+    const known = g.sm.directory.get(this.nodeId);
+    if (known?.raft === self.raft && known.api === self.api) return;
+    this.publishing.add(g.id);
+    this.addLearner(g.id, this.nodeId, self)
+      .then(
+        () => this.publishing.delete(g.id),
+        (err: unknown) => {
+          this.publishing.delete(g.id);
+          // Another member's change may have held it back (one change at a time): try again.
+          if (attempt >= 20) {
+            this.opts.log.warn(`group ${g.id}: could not record this node's address: ${err instanceof Error ? err.message : String(err)}`);
+            return;
+          }
+          setTimeout(() => this.publishOwnAddress(g, attempt + 1), this.opts.raft.tickMs * (5 + attempt)).unref();
+        },
+      );
+  }
+
+  private readonly publishing = new Set<number>();
 
   private async onRemoved(group: number): Promise<void> {
     const g = this.groups.get(group);

@@ -62,9 +62,12 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
 
     if (!host.initialized) {
       if (config.initialCluster !== undefined) {
+        // Every member must write the very same first entry, so each is listed exactly as the
+        // initial cluster gives it (its own entry too). A member whose API listens elsewhere
+        // records its real addresses once a leader is known (Host.publishOwnAddress).
         const members: InitialMember[] = config.initialCluster.map((m) => {
           const addr = `${m.address.host}:${m.address.port}`;
-          return { id: m.id, role: m.role, address: m.id === config.nodeId ? self : { raft: addr, api: addr } };
+          return { id: m.id, role: m.role, address: { raft: addr, api: addr } };
         });
         await host.bootstrapGroup(config.initialGroup, members);
       } else if (config.bootstrapSingleNode) {

@@ -38,10 +38,11 @@ export async function proxyToLeader(ctx: ApiContext, group: number, req: Fastify
   const leader = ctx.host.leaderOf(group);
   if (leader?.address === undefined) throw new ApiError(503, 'NO_LEADER', `group ${group} has no known leader`);
   if (req.headers['keel-forwarded'] !== undefined) throw new ApiError(503, 'NO_LEADER', `node ${ctx.host.nodeId} was named leader but is not; retry`);
+  const hasBody = req.body !== undefined && req.body !== null && req.method !== 'GET';
   const res = await fetch(`http://${leader.address.api}${req.url}`, {
     method: req.method,
-    headers: { 'content-type': 'application/json', 'keel-forwarded': String(ctx.host.nodeId) },
-    ...(req.method === 'GET' || req.method === 'DELETE' ? {} : { body: JSON.stringify(req.body ?? null) }),
+    headers: { 'keel-forwarded': String(ctx.host.nodeId), ...(hasBody ? { 'content-type': 'application/json' } : {}) },
+    ...(hasBody ? { body: JSON.stringify(req.body) } : {}),
     signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
