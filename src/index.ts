@@ -56,3 +56,5 @@ export type { ServeConfig, ServeFlags } from './config/serve-config.js';
 export { KvStateMachine } from './kv/kv-state-machine.js';
 export type { KvCommand, KvEntry, KvResult } from './kv/commands.js';
 export { encodeKvCommand, decodeKvCommand } from './kv/commands.js';
+export { PeerTransport } from './transport/peer-transport.js';
+export type { PeerTransportHandlers, PeerTransportOptions } from './transport/peer-transport.js';
