@@ -7,10 +7,10 @@
  *   node --import tsx examples/embedded-http/app.ts --id 1 --port 8081 --peers 1=127.0.0.1:8081,2=127.0.0.1:8082,3=127.0.0.1:8083
  */
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileSnapshotStore, NodeError, PeerTransport, RaftNode, SeededRng, Wal, bootstrapStorage } from 'keel';
+import { NodeError } from 'keel';
 import type { AppliedCommand, ReadConsistency, StateMachine } from 'keel';
+import { parsePeers, startEmbeddedNode } from '../shared/embedded-node.js';
 
 /** The application's own replicated state: a map, changed only by applied commands. */
 class KvMap implements StateMachine<string | null> {
@@ -37,52 +37,19 @@ class KvMap implements StateMachine<string | null> {
 const { values } = parseArgs({ options: { id: { type: 'string' }, port: { type: 'string' }, peers: { type: 'string' }, 'data-dir': { type: 'string' } } });
 const id = Number(values.id);
 const port = Number(values.port);
-const peers = new Map((values.peers ?? '').split(',').filter(Boolean).map((p) => {
-  const [pid, addr] = p.split('=');
-  const [host, p2] = (addr ?? '').split(':');
-  return [Number(pid), { host: host ?? '127.0.0.1', port: Number(p2) }] as const;
-}));
+const peers = parsePeers(values.peers ?? '');
 if (!Number.isInteger(id) || id <= 0 || !Number.isInteger(port) || !peers.has(id)) {
   process.stderr.write('usage: app.ts --id N --port P --peers 1=HOST:PORT,2=HOST:PORT,... [--data-dir DIR] (the peers include this node)\n');
   process.exit(2);
 }
-const dataDir = values['data-dir'] ?? `./keel-data/embedded-${id}`;
-
-// ---- Keel, embedded
-const wal = await Wal.open(path.join(dataDir, 'wal'));
-const storage = wal.storage(1);
-await bootstrapStorage(storage, { voters: [...peers.keys()] }); // first start only
 const kv = new KvMap();
-// The transport delivers to the node, which is created with the transport: a holder breaks the cycle.
-const holder: { node?: RaftNode<string | null> } = {};
-const transport = new PeerTransport({
-  localId: id,
-  clusterId: 'embedded-example',
-  handlers: {
-    deliver: (_group, message, snapshotData) => holder.node?.receive(message, snapshotData),
-    unreachable: (_group, peer) => holder.node?.reportUnreachable(peer),
-    snapshotFailed: (_group, peer) => holder.node?.reportSnapshot(peer, false),
-    acceptsPeer: (peer) => peers.has(peer),
-    addressOf: (peer) => peers.get(peer),
-    notePeerAddress: () => undefined,
-    selfAddress: () => `127.0.0.1:${port}`,
-    log: (level, message) => process.stderr.write(`node ${id} ${level}: ${message}\n`),
-  },
-});
-const raft = await RaftNode.start({
-  raft: { id, rng: new SeededRng(Date.now() ^ id) },
-  storage,
-  stateMachine: kv,
-  transport: transport.forGroup(1),
-  snapshots: await FileSnapshotStore.open(path.join(dataDir, 'snapshots')),
-  bootId: Math.floor(Date.now() / 1000), // grows with every start
-});
-holder.node = raft;
-const ticker = setInterval(() => raft.tick(), 100);
-raft.onLeaderChange((c) => process.stderr.write(`node ${id}: leader is now ${c.leader} (term ${c.term}); I am ${c.role}\n`));
+const server = http.createServer();
+// ---- Keel, embedded: the node, its storage, and the peer transport on this HTTP server
+const embedded = await startEmbeddedNode({ id, peers, dataDir: values['data-dir'] ?? `./keel-data/embedded-${id}`, stateMachine: kv, server, clusterId: 'embedded-example' });
+const raft = embedded.node;
 
 // ---- the application's HTTP API
-const server = http.createServer((req, res) => {
+server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
   const send = (status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -122,16 +89,12 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/replica') return send(raft.currentRole === 'follower' ? 200 : 503, { role: raft.currentRole });
   send(404, { error: 'not_found' });
 });
-transport.attach(server); // peers connect to this same port
 server.listen(port, '127.0.0.1', () => process.stdout.write(`ready node=${id} api=http://127.0.0.1:${port}\n`));
 
 const stop = (): void => {
-  clearInterval(ticker);
-  raft.stop();
-  void transport.close().then(() => {
+  void embedded.stop().then(() => {
     server.close();
     server.closeAllConnections();
-    return wal.close();
   });
 };
 process.once('SIGINT', stop);

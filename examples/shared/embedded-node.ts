@@ -1,0 +1,75 @@
+/**
+ * What an application needs to embed a Keel node: a RaftNode over the WAL and file snapshots,
+ * ticked every 100 ms, and Keel's peer transport on the application's own HTTP server. Shared
+ * by the examples; an application would write the same few lines.
+ */
+import type * as http from 'node:http';
+import * as path from 'node:path';
+import { FileSnapshotStore, PeerTransport, RaftNode, SeededRng, Wal, bootstrapStorage } from 'keel';
+import type { StateMachine } from 'keel';
+
+export interface EmbeddedNodeOptions<R> {
+  readonly id: number;
+  /** Every member, this node included: id -> where its HTTP server listens. */
+  readonly peers: ReadonlyMap<number, { host: string; port: number }>;
+  readonly dataDir: string;
+  readonly stateMachine: StateMachine<R>;
+  /** The application's HTTP server: peers connect to it through an HTTP Upgrade. */
+  readonly server: http.Server;
+  readonly clusterId: string;
+}
+
+export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promise<{ node: RaftNode<R>; stop(): Promise<void> }> {
+  const wal = await Wal.open(path.join(opts.dataDir, 'wal'));
+  const storage = wal.storage(1);
+  await bootstrapStorage(storage, { voters: [...opts.peers.keys()] }); // a no-op after the first start
+  // The transport delivers to the node, which is created with the transport: a holder breaks the cycle.
+  const holder: { node?: RaftNode<R> } = {};
+  const self = opts.peers.get(opts.id);
+  const transport = new PeerTransport({
+    localId: opts.id,
+    clusterId: opts.clusterId,
+    handlers: {
+      deliver: (_group, message, snapshotData) => holder.node?.receive(message, snapshotData),
+      unreachable: (_group, peer) => holder.node?.reportUnreachable(peer),
+      snapshotFailed: (_group, peer) => holder.node?.reportSnapshot(peer, false),
+      acceptsPeer: (peer) => opts.peers.has(peer),
+      addressOf: (peer) => opts.peers.get(peer),
+      notePeerAddress: () => undefined,
+      selfAddress: () => (self === undefined ? undefined : `${self.host}:${self.port}`),
+      log: (level, message) => process.stderr.write(`node ${opts.id} ${level}: ${message}\n`),
+    },
+  });
+  transport.attach(opts.server);
+  const node = await RaftNode.start({
+    raft: { id: opts.id, rng: new SeededRng(Date.now() ^ opts.id) },
+    storage,
+    stateMachine: opts.stateMachine,
+    transport: transport.forGroup(1),
+    snapshots: await FileSnapshotStore.open(path.join(opts.dataDir, 'snapshots')),
+    bootId: Math.floor(Date.now() / 1000), // grows with every start
+  });
+  holder.node = node;
+  const ticker = setInterval(() => node.tick(), 100);
+  node.onLeaderChange((c) => process.stderr.write(`node ${opts.id}: leader is now ${c.leader} (term ${c.term}); I am ${c.role}\n`));
+  return {
+    node,
+    async stop() {
+      clearInterval(ticker);
+      node.stop();
+      await transport.close();
+      await wal.close();
+    },
+  };
+}
+
+/** "--peers 1=HOST:PORT,2=HOST:PORT" as a map. */
+export function parsePeers(s: string): Map<number, { host: string; port: number }> {
+  return new Map(
+    s.split(',').filter(Boolean).map((p) => {
+      const [id, addr] = p.split('=');
+      const [host, port] = (addr ?? '').split(':');
+      return [Number(id), { host: host ?? '127.0.0.1', port: Number(port) }] as const;
+    }),
+  );
+}
