@@ -4,6 +4,7 @@
  * by the examples; an application would write the same few lines.
  */
 import type * as http from 'node:http';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { FileSnapshotStore, PeerTransport, RaftNode, SeededRng, Wal, bootstrapStorage } from 'keel';
 import type { StateMachine } from 'keel';
@@ -47,7 +48,7 @@ export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promis
     stateMachine: opts.stateMachine,
     transport: transport.forGroup(1),
     snapshots: await FileSnapshotStore.open(path.join(opts.dataDir, 'snapshots')),
-    bootId: Math.floor(Date.now() / 1000), // grows with every start
+    bootId: await nextBootId(opts.dataDir), // grows with every start
   });
   holder.node = node;
   const ticker = setInterval(() => node.tick(), 100);
@@ -61,6 +62,19 @@ export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promis
       await wal.close();
     },
   };
+}
+
+/** A boot counter kept in the data directory: RaftNode needs an id that grows with every start. */
+async function nextBootId(dataDir: string): Promise<number> {
+  const file = path.join(dataDir, 'boot-count');
+  const next = Number(await fs.readFile(file, 'utf8').catch(() => '0')) + 1;
+  const tmp = `${file}.tmp`;
+  const h = await fs.open(tmp, 'w');
+  await h.writeFile(String(next));
+  await h.sync();
+  await h.close();
+  await fs.rename(tmp, file);
+  return next;
 }
 
 /** "--peers 1=HOST:PORT,2=HOST:PORT" as a map. */

@@ -5,6 +5,7 @@
  * linearizable read and prints `state ID,ID,...`.
  * argv: DIR MODE
  */
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AppliedCommand, StateMachine } from '../../src/node/interfaces.js';
 import { RaftNode } from '../../src/node/raft-node.js';
@@ -38,7 +39,11 @@ const wal = await Wal.open(path.join(dir, 'wal'), { segmentBytes: 256 * 1024 });
 const storage = wal.storage(1);
 await bootstrapStorage(storage, { voters: [1] });
 const sm = new IdSet();
-const bootId = Math.floor(Date.now() / 1000) + process.pid; // grows across restarts in this test
+// A persisted boot counter, as the server keeps one: it must grow with every start (seconds
+// plus the pid did not, once pids wrapped on a busy machine).
+const bootFile = path.join(dir, 'boot-count');
+const bootId = Number(await fs.readFile(bootFile, 'utf8').catch(() => '0')) + 1;
+await fs.writeFile(bootFile, String(bootId));
 const node = await RaftNode.start<number>({
   raft: { id: 1, rng: new SeededRng(bootId), electionTimeoutTicks: 10, heartbeatTicks: 1 },
   storage,
