@@ -106,6 +106,7 @@ describe('native API', () => {
       ['PUT', '/v1/groups/1/voters', { voters: [1, 5] }, undefined, 400, /node 5 is neither a voter nor a learner/],
       ['POST', '/v1/init', { members: [{ id: 1 }] }, undefined, 409, /already initialized/],
       ['GET', '/nope/at/all/here', undefined, undefined, 404, /no route/],
+      ['PUT', '/v1/groups/1/kv/x', undefined, '{"value":"\\ud800"}', 400, /surrogate|well-formed|UTF/i],
     ];
     for (const [method, path, body, raw, status, message] of cases) {
       const r = await call(method, path, body, raw);

@@ -1,5 +1,6 @@
 import { isNodeError } from '../../node/errors.js';
 import { CodedError } from '../../util/coded-error.js';
+import { KvCommandError } from '../../kv/errors.js';
 import { HostError } from '../host-error.js';
 
 /** A request the API refuses, with the HTTP status it maps to. */
@@ -40,6 +41,7 @@ const HOST_STATUS: Record<string, number> = {
  */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof KvCommandError) return new ApiError(400, err.code, err.message);
   if (err instanceof HostError) return new ApiError(HOST_STATUS[err.code] ?? 400, err.code, err.message, err.details);
   if (isNodeError(err)) {
     switch (err.code) {
