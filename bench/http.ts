@@ -7,6 +7,9 @@
  * Requests go to the leader, as etcd's clients do. The load comes from wrk when it is installed
  * (`apt-get install wrk`), the tool behind the etcd figures; otherwise from a Node driver
  * (undici), which itself takes CPU from the nodes on a 2-core machine.
+ *
+ * For profiling: KEEL_BENCH_OPS=put (or get) runs one kind of step, KEEL_BENCH_ETCD=0 skips etcd,
+ * and KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
@@ -166,7 +169,7 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
     process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   errors\n');
     const keel = await benchKeel(dir, seconds, nodeCount, steps, useWrk);
     let etcd: Map<string, StepResult> | undefined;
-    if (useWrk && nodeCount === 3 && hasEtcd()) etcd = await benchEtcd(dir, seconds, steps);
+    if (useWrk && nodeCount === 3 && hasEtcd() && process.env.KEEL_BENCH_ETCD !== '0') etcd = await benchEtcd(dir, seconds, steps);
     const ref = (k: string, fallback: StepResult): StepResult => etcd?.get(k) ?? fallback;
     const p1 = keel.get('put1');
     const p64 = keel.get('put64');
@@ -208,7 +211,8 @@ async function benchKeel(dir: string, seconds: number, nodeCount: number, steps:
     if (leader === '') throw new Error('no leader elected');
     const value = JSON.stringify({ value: 'v'.repeat(256) });
     const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
-    for (const op of ['put', 'get'] as const) {
+    const ops = (process.env.KEEL_BENCH_OPS ?? 'put,get').split(',') as ('put' | 'get')[];
+    for (const op of ops) {
       for (const connections of steps) {
         let r: StepResult;
         if (useWrk) {
