@@ -18,7 +18,7 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('run a Keel node (no flags: a one-node cluster on 127.0.0.1:21001 with data in ./keel-data)')
+    .description('run a Keel node (no flags: a one-node cluster on 127.0.0.1:21001 with data in ./keel-data/node1)')
     .option('--id <n>', 'node id')
     .option('--http-addr <host:port>', 'client/admin HTTP API; also the raft address unless --raft-addr')
     .option('--api <host:port>', 'alias of --http-addr')
