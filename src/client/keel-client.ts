@@ -23,6 +23,8 @@ export interface Entry {
   readonly createVersion: number;
 }
 
+export type WatchEvent = { readonly type: 'put'; readonly key: string; readonly value: string; readonly version: number } | { readonly type: 'delete'; readonly key: string; readonly version: number };
+
 export interface Member {
   readonly id: number;
   readonly role: string;
@@ -61,6 +63,8 @@ interface CallOptions {
   readonly group?: number;
   /** Send to this endpoint only (status of one node), without leader routing or failover. */
   readonly endpoint?: string;
+  /** Overrides the client's deadline for this call (a long poll needs longer). */
+  readonly deadlineMs?: number;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -137,6 +141,18 @@ export class KeelClient {
     return this.call('GET', `${this.groupPath(opts)}/scan?${q.toString()}`, undefined, opts, args.consistency !== 'eventual');
   }
 
+  /**
+   * Long-polls for changes to keys starting with `prefix` after version `after` (default: now).
+   * Resolves with the changes (possibly none, at the timeout) and the revision to watch from next.
+   */
+  watch(args: { prefix?: string; after?: number; timeoutMs?: number } = {}, opts: CallOptions = {}): Promise<{ revision: number; events: WatchEvent[] }> {
+    const q = new URLSearchParams();
+    if (args.prefix !== undefined) q.set('prefix', args.prefix);
+    if (args.after !== undefined) q.set('after', String(args.after));
+    if (args.timeoutMs !== undefined) q.set('timeoutMs', String(args.timeoutMs));
+    return this.call('GET', `${this.groupPath(opts)}/watch?${q.toString()}`, undefined, { ...opts, deadlineMs: Math.max(this.timeoutMs, (args.timeoutMs ?? 30_000) + 5_000) }, false);
+  }
+
   // ---- admin
 
   status(opts: CallOptions = {}): Promise<NodeStatus> {
@@ -196,7 +212,7 @@ export class KeelClient {
   }
 
   private async call<T>(method: string, path: string, body: unknown, opts: CallOptions, preferLeader: boolean, text = false): Promise<T> {
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = Date.now() + (opts.deadlineMs ?? this.timeoutMs);
     let lastError: KeelClientError | undefined;
     for (let attempt = 0; ; attempt++) {
       const endpoint = opts.endpoint ?? (preferLeader && this.leader !== undefined ? this.leader : this.pick(attempt));

@@ -8,7 +8,13 @@ import { SessionTable } from './session-table.js';
 import { SortedKeys, searchKeys } from './sorted-keys.js';
 import { list, pack, str, tuple, uint, unpack } from './wire.js';
 
-export type KvStateMachineOptions = SessionTableOptions;
+/** A key changed by an applied command (what watchers see); `version` is the command's log index. */
+export type KvChange = { readonly type: 'put'; readonly key: string; readonly value: string; readonly version: number } | { readonly type: 'delete'; readonly key: string; readonly version: number };
+
+export type KvStateMachineOptions = SessionTableOptions & {
+  /** Told of every change as it is applied, in log order (local: not part of replicated state). */
+  readonly onChange?: (change: KvChange) => void;
+};
 
 export interface ScanOptions {
   /** Only keys starting with this. */
@@ -134,14 +140,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
         this.write(cmd.key, cmd.value, index, current);
         return { type: 'put', version: index, previous: current ?? null };
       case 'delete':
-        if (current !== undefined) this.remove(cmd.key);
+        if (current !== undefined) this.remove(cmd.key, index);
         return { type: 'delete', deleted: current !== undefined, version: index, previous: current ?? null };
       case 'cas': {
         const valueHolds = cmd.expectedValue === undefined || cmd.expectedValue === (current?.value ?? null);
         const versionHolds = cmd.expectedVersion === undefined || cmd.expectedVersion === (current?.version ?? 0);
         if (!valueHolds || !versionHolds) return { type: 'cas', succeeded: false, version: index, current: current ?? null };
         if (cmd.value === null) {
-          if (current !== undefined) this.remove(cmd.key);
+          if (current !== undefined) this.remove(cmd.key, index);
           return { type: 'cas', succeeded: true, version: index, current: null };
         }
         return { type: 'cas', succeeded: true, version: index, current: this.write(cmd.key, cmd.value, index, current) };
@@ -153,12 +159,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
     const entry: KvEntry = { value, version: index, createVersion: current?.createVersion ?? index };
     this.entries.set(key, entry);
     if (current === undefined) this.order.add(key);
+    this.options.onChange?.({ type: 'put', key, value, version: index });
     return entry;
   }
 
-  private remove(key: string): void {
+  private remove(key: string, index: number): void {
     this.entries.delete(key);
     this.order.delete(key);
+    this.options.onChange?.({ type: 'delete', key, version: index });
   }
 }
 

@@ -5,6 +5,7 @@ import type { AppliedCommand, StateMachine } from '../node/interfaces.js';
 import type { KvResult } from '../kv/commands.js';
 import { KvStateMachine } from '../kv/kv-state-machine.js';
 import { MemberDirectory } from './member-directory.js';
+import { WatchHub } from './watch-hub.js';
 
 /**
  * A server group's replicated state: the KV store plus the member directory. Both are saved in
@@ -12,7 +13,8 @@ import { MemberDirectory } from './member-directory.js';
  * membership changes were compacted away.
  */
 export class GroupStateMachine implements StateMachine<KvResult> {
-  kv = new KvStateMachine();
+  readonly watch = new WatchHub();
+  kv = new KvStateMachine({ onChange: (c) => this.watch.push(c) });
   directory = new MemberDirectory();
 
   apply(commands: readonly AppliedCommand[]): KvResult[] {
@@ -37,9 +39,11 @@ export class GroupStateMachine implements StateMachine<KvResult> {
   restore(data: Uint8Array): void {
     const raw = unpackValue(data);
     if (!Array.isArray(raw) || raw.length !== 2 || !(raw[1] instanceof Uint8Array)) throw new Error('malformed group snapshot');
-    const kv = new KvStateMachine();
+    const kv = new KvStateMachine({ onChange: (c) => this.watch.push(c) });
     kv.restore(raw[1]);
     this.directory = MemberDirectory.fromJSON(raw[0]);
     this.kv = kv;
+    // The changes the snapshot covers were never seen here one by one.
+    this.watch.reset(kv.appliedIndex);
   }
 }

@@ -339,7 +339,10 @@ export class Host {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
-    for (const g of this.groups.values()) g.node.stop();
+    for (const g of this.groups.values()) {
+      g.sm.watch.close();
+      g.node.stop();
+    }
     await this.transport.close();
     await this.wal?.close();
   }

@@ -81,6 +81,19 @@ describe('native API', () => {
     expect(r.headers.get('keel-leader')).toBe('1');
   });
 
+  it('watches changes under a prefix (long poll), from a version', async () => {
+    const start = await client.watch({ prefix: 'w/', timeoutMs: 0 });
+    const pending = client.watch({ prefix: 'w/', after: start.revision, timeoutMs: 10_000 });
+    await client.put('other', 'ignored');
+    const put = await client.put('w/a', '1');
+    const first = await pending;
+    expect(first.events).toEqual([{ type: 'put', key: 'w/a', value: '1', version: put.version }]);
+    await client.delete('w/a');
+    const next = await client.watch({ prefix: 'w/', after: first.revision, timeoutMs: 10_000 });
+    expect(next.events.map((e) => [e.type, e.key])).toEqual([['delete', 'w/a']]);
+    expect((await client.watch({ prefix: 'w/', after: next.revision, timeoutMs: 50 })).events).toEqual([]);
+  });
+
   it('applies a retried write once (client id and sequence number)', async () => {
     const body = { value: 'v1', clientId: 'c-1', seq: 1 };
     const first = await call('PUT', '/v1/groups/1/kv/retried', body);

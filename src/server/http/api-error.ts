@@ -2,6 +2,7 @@ import { isNodeError } from '../../node/errors.js';
 import { CodedError } from '../../util/coded-error.js';
 import { KvCommandError } from '../../kv/errors.js';
 import { HostError } from '../host-error.js';
+import { WatchCompactedError } from '../watch-hub.js';
 
 /** A request the API refuses, with the HTTP status it maps to. */
 export class ApiError extends CodedError<string> {
@@ -42,6 +43,7 @@ const HOST_STATUS: Record<string, number> = {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof KvCommandError) return new ApiError(400, err.code, err.message);
+  if (err instanceof WatchCompactedError) return new ApiError(410, 'WATCH_COMPACTED', err.message, { oldestVersion: err.oldestVersion });
   if (err instanceof HostError) return new ApiError(HOST_STATUS[err.code] ?? 400, err.code, err.message, err.details);
   if (isNodeError(err)) {
     switch (err.code) {

@@ -81,6 +81,19 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ApiContext): voi
     return { entries: page.entries.map((e) => ({ key: e.key, ...entryJson(e) })), more: page.more };
   });
 
+  app.get('/v1/groups/:group/watch', async (req, reply) => {
+    const g = group(req.params);
+    const q = req.query as Record<string, unknown>;
+    const prefix = optionalString(q.prefix, 'prefix') ?? '';
+    const runtime = ctx.host.requireGroup(g);
+    const after = optionalCount(q.after, 'after', Number.MAX_SAFE_INTEGER) ?? runtime.node.applied;
+    const timeoutMs = optionalCount(q.timeoutMs, 'timeoutMs', 60_000) ?? 30_000;
+    const events = await runtime.sm.watch.wait(prefix, after, timeoutMs);
+    leaderHeaders(ctx, g, reply);
+    const last = events[events.length - 1];
+    return { revision: Math.max(last?.version ?? 0, after), events };
+  });
+
   // ---- cluster admin
   app.get('/v1/status', () => ({
     id: ctx.host.nodeId,

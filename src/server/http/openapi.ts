@@ -27,6 +27,7 @@ export const NATIVE_ROUTES = [
   'DELETE /v1/groups/{group}/kv/{key}',
   'POST /v1/groups/{group}/cas',
   'GET /v1/groups/{group}/scan',
+  'GET /v1/groups/{group}/watch',
   'GET /v1/status',
   'POST /v1/init',
   'POST /v1/groups',
@@ -81,6 +82,24 @@ export function openApiDocument(): Record<string, unknown> {
             consistencyParam,
           ],
           responses: ok({ type: 'object', properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/Entry' } }, more: { type: 'boolean' } } }),
+        },
+      },
+      '/v1/groups/{group}/watch': {
+        get: {
+          summary: 'Long-poll for changes to keys with a prefix, after a version (410 WATCH_COMPACTED when older changes are no longer held)',
+          parameters: [
+            groupParam,
+            { name: 'prefix', in: 'query', schema: { type: 'string' } },
+            { name: 'after', in: 'query', description: 'return changes with a version above this; default: now', schema: { type: 'integer', minimum: 0 } },
+            { name: 'timeoutMs', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60000, default: 30000 } },
+          ],
+          responses: ok({
+            type: 'object',
+            properties: {
+              revision: { type: 'integer', description: 'watch again with after=revision' },
+              events: { type: 'array', items: { type: 'object', properties: { type: { enum: ['put', 'delete'] }, key: { type: 'string' }, value: { type: 'string' }, version: { type: 'integer' } } } },
+            },
+          }),
         },
       },
       '/v1/status': { get: { summary: 'This node and every group on it (role, term, commit, applied, members)', responses: ok({ type: 'object' }) } },
