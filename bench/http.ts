@@ -4,7 +4,8 @@
  * 8-byte keys, then linearizable gets. Reports ops/s and p50/p99 latency per step, and the
  * ratio to etcd 3.4 measured on this machine's class (2 cores) with wrk on its JSON gateway:
  * 1,000 puts/s on one connection (p50 0.9 ms), 6,400 puts/s on 64 connections (p99 24 ms).
- * Requests go to the leader, as etcd's clients do. The load comes from wrk when it is installed
+ * Requests go to the leader, as etcd's clients do. Each system gets the same 2 s warm-up of puts
+ * first, not reported. The load comes from wrk when it is installed
  * (`apt-get install wrk`), the tool behind the etcd figures; otherwise from a Node driver
  * (undici), which itself takes CPU from the nodes on a 2-core machine.
  *
@@ -127,6 +128,8 @@ async function benchEtcd(dir: string, seconds: number, steps: readonly number[])
     const get = path.join(dir, 'etcd-get.lua');
     await fs.writeFile(put, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/put", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '","value":"${value}"}')\nend\n`);
     await fs.writeFile(get, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/range", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '"}')\nend\n`);
+    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
+    await runWrk(put, leader, 16, 2);
     for (const op of ['put', 'get'] as const) {
       for (const connections of steps) {
         const r = await runWrk(op === 'put' ? put : get, leader, connections, seconds);
@@ -212,6 +215,8 @@ async function benchKeel(dir: string, seconds: number, nodeCount: number, steps:
     const value = JSON.stringify({ value: 'v'.repeat(256) });
     const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
     const ops = (process.env.KEEL_BENCH_OPS ?? 'put,get').split(',') as ('put' | 'get')[];
+    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
+    if (useWrk) await driveWrk(dir, leader, 16, 2, 'put', 'v'.repeat(256));
     for (const op of ops) {
       for (const connections of steps) {
         let r: StepResult;

@@ -34,7 +34,7 @@ export const SERVE_DEFAULTS = {
   tickMs: 100,
   electionTimeoutTicks: 10,
   heartbeatTicks: 1,
-  snapshotEveryEntries: 10_000,
+  snapshotEveryEntries: 100_000,
   logEntriesKeptAfterSnapshot: 1_000,
   maxKeyBytes: 4096,
   maxValueBytes: 1024 * 1024,
