@@ -53,6 +53,12 @@ export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promis
   holder.node = node;
   const ticker = setInterval(() => node.tick(), 100);
   node.onLeaderChange((c) => process.stderr.write(`node ${opts.id}: leader is now ${c.leader} (term ${c.term}); I am ${c.role}\n`));
+  // A node whose storage or state machine failed cannot go on safely: exit, and recover from
+  // the log on restart, rather than linger as a member that answers nothing.
+  node.onFatal((err) => {
+    process.stderr.write(`node ${opts.id}: fatal: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
   return {
     node,
     async stop() {

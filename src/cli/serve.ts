@@ -6,7 +6,8 @@ import { startServer } from '../server/server.js';
 
 /**
  * `keel serve`: starts a node and runs until SIGINT/SIGTERM (a clean stop: listeners closed,
- * the WAL flushed and closed) or until the node is removed from its last group. Prints one
+ * the WAL flushed and closed), until the node is removed from its last group, or until a group
+ * fails (exit code 1, after the error is logged: restart it to recover from its log). Prints one
  * `ready` line on stdout, with the endpoints, for scripts and tests to wait on.
  */
 export async function serve(flags: ServeFlags): Promise<void> {
@@ -24,6 +25,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
-  await server.stopped;
+  const failure = await server.stopped;
+  if (failure !== undefined) {
+    log.error(`stopped: ${failure.message}`);
+    process.exitCode = 1;
+    return;
+  }
   log.info('stopped');
 }

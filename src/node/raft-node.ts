@@ -113,6 +113,7 @@ export class RaftNode<R = unknown> {
   private role: StateRole = 'follower';
   private readonly leaderListeners = new Set<(change: LeaderChange) => void>();
   private readonly removedListeners = new Set<() => void>();
+  private readonly fatalListeners = new Set<(err: Error) => void>();
   private readonly leaderWaiters = new Set<{ resolve: (leader: NodeId) => void; reject: (err: Error) => void; deadlineTick: number }>();
 
   private constructor(opts: RaftNodeOptions<R>, appliedIndex: number, confState: ConfState, dedup: ProposalDedup) {
@@ -212,6 +213,7 @@ export class RaftNode<R = unknown> {
   /** Proposes a membership change; resolves with the new configuration once applied here. */
   changeMembership(cc: ConfChange): Promise<ConfState> {
     if (this.stopped) return Promise.reject(new NodeError('STOPPED', 'node is stopped'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     const seq = this.nextSeq();
     const id: ProposalId = { nodeId: this.id, bootId: this.opts.bootId, seq };
     const p = new Promise<ConfState>((resolve, reject) => {
@@ -238,6 +240,7 @@ export class RaftNode<R = unknown> {
    */
   readBarrier(consistency: ReadConsistency): Promise<void> {
     if (this.stopped) return Promise.reject(new NodeError('STOPPED', 'node is stopped'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (consistency === 'eventual') return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const read: PendingRead = { resolve, reject, deadlineTick: this.ticks + this.readTimeoutTicks, index: 0 };
@@ -286,6 +289,16 @@ export class RaftNode<R = unknown> {
   onRemoved(listener: () => void): () => void {
     this.removedListeners.add(listener);
     return () => this.removedListeners.delete(listener);
+  }
+
+  /**
+   * Called once if the node fails (its storage or state machine threw): it has stopped taking
+   * part in the group but still looks like a member from outside, so its owner must stop it
+   * (the server exits, to be restarted and recover from its log).
+   */
+  onFatal(listener: (err: Error) => void): () => void {
+    this.fatalListeners.add(listener);
+    return () => this.fatalListeners.delete(listener);
   }
 
   reportUnreachable(id: NodeId): void {
@@ -369,6 +382,7 @@ export class RaftNode<R = unknown> {
     if (this.failure !== undefined) return;
     this.failure = err instanceof Error ? err : new Error(String(err));
     this.failAll(this.failure);
+    for (const l of this.fatalListeners) l(this.failure);
   }
 
   private flushProposals(): void {
@@ -654,6 +668,9 @@ export class RaftNode<R = unknown> {
         return false;
       });
     this.readsAwaitingApply = expire(this.readsAwaitingApply);
+    // Reads not yet issued too: they wait while the Ready loop is busy (a slow disk or apply).
+    this.queuedReads.lease = expire(this.queuedReads.lease);
+    this.queuedReads.linearizable = expire(this.queuedReads.linearizable);
     for (const [key, reads] of this.readsInFlight) {
       const left = expire(reads);
       if (left.length === 0) this.readsInFlight.delete(key);

@@ -172,6 +172,13 @@ export class Host {
     this.removedListeners.add(listener);
   }
 
+  /** Told when a group's node fails (storage or state machine error); see RaftNode.onFatal. */
+  onGroupFailed(listener: (group: number, err: Error) => void): void {
+    this.fatalListeners.add(listener);
+  }
+
+  private readonly fatalListeners = new Set<(group: number, err: Error) => void>();
+
   /**
    * Creates `group` on this node with a bootstrap log listing `members` (every member must be
    * given the same list, as with --initial-cluster). Idempotent for a group that exists.
@@ -433,6 +440,10 @@ export class Host {
       this.publishOwnAddress(runtime);
     });
     node.onRemoved(() => void this.onRemoved(group));
+    node.onFatal((err) => {
+      this.opts.log.error(`group ${group} failed and cannot go on safely: ${err.stack ?? err.message}`);
+      for (const l of this.fatalListeners) l(group, err);
+    });
     for (const { message, data } of this.pending.get(group) ?? []) node.receive(message, data);
     this.pending.delete(group);
     return runtime;

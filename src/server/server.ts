@@ -12,8 +12,11 @@ export interface RunningServer {
   readonly apiAddress: string;
   readonly raftAddress: string;
   readonly healthAddress: string | undefined;
-  /** Resolves when the server stopped (by stop(), or because the node was removed from its last group). */
-  readonly stopped: Promise<void>;
+  /**
+   * Resolves when the server stopped: by stop(), because the node was removed from its last
+   * group, or with the error that made a group fail (the process should exit non-zero).
+   */
+  readonly stopped: Promise<Error | undefined>;
   stop(): Promise<void>;
 }
 
@@ -35,8 +38,9 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
   const appOpts = { host, limits: config.limits, defaultGroup: config.initialGroup, defaultConsistency: config.readConsistency.defaultPolicy, log };
   const { app, metrics } = buildApiApp(appOpts);
   let health: FastifyInstance | undefined;
-  let resolveStopped: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let resolveStopped: (failure: Error | undefined) => void = () => undefined;
+  const stopped = new Promise<Error | undefined>((r) => (resolveStopped = r));
+  let failure: Error | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -45,8 +49,8 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
       await host.transport.close();
       await app.close().catch(() => undefined);
       await health?.close().catch(() => undefined);
-      await host.stop();
-      resolveStopped();
+      await host.stop().catch((err: unknown) => log.error(`stopping the host: ${err instanceof Error ? err.message : String(err)}`));
+      resolveStopped(failure);
     })();
     return stopping;
   };
@@ -86,6 +90,13 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
       healthAddress = `${config.httpAddr.host}:${boundPort(health)}`;
     }
 
+    // A failed group still looks alive to its peers (a leader that failed keeps its role, and
+    // requests to it would hang): stop the whole node, so the group elects another leader and
+    // a supervisor restarts this one on its log.
+    host.onGroupFailed((group, err) => {
+      failure ??= new Error(`group ${group} failed: ${err.message}`);
+      void stop();
+    });
     host.onGroupRemoved(() => {
       if (host.groupIds().length === 0) {
         log.warn('this node was removed from its last group; shutting down');

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freePorts, tempDir } from '../support/keel-process.js';
 
 /**
@@ -60,6 +60,11 @@ beforeAll(async () => {
   await eventually('three ready lines', () => (output.join('').match(/^ready node=/gm)?.length === 3 ? true : undefined), 60_000);
   for (const m of output.join('').matchAll(/^ready node=(\d+)/gm)) pids.set(Number(m[1]), 0);
 }, 90_000);
+
+// What the nodes said is the only account of a failure in CI: print it with the failed test.
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') console.error(`--- output of the three nodes ---\n${output.join('').slice(-30_000)}`);
+});
 
 afterAll(async () => {
   if (cluster?.pid !== undefined) {

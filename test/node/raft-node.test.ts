@@ -161,6 +161,27 @@ describe('RaftNode', () => {
     lonely.stop();
   });
 
+  it('reports a failed state machine once through onFatal, and then refuses reads and writes', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    const failures: Error[] = [];
+    leader.node.onFatal((err) => failures.push(err));
+    leader.sm.apply = () => {
+      throw new Error('disk on fire');
+    };
+    const doomed = leader.node.propose(enc.encode('1')).catch((e: unknown) => e);
+    await c.tickUntil(() => failures.length > 0, 50);
+    expect((await doomed as Error).message).toBe('disk on fire');
+    expect(failures.map((e) => e.message)).toEqual(['disk on fire']);
+    expect(leader.node.fatalError?.message).toBe('disk on fire');
+    // Before, a read queued on a failed node waited forever; a failed node answers at once.
+    await expect(leader.node.read('linearizable', () => 0)).rejects.toThrow('disk on fire');
+    await expect(leader.node.read('eventual', () => 0)).rejects.toThrow('disk on fire');
+    await expect(leader.node.propose(enc.encode('1'))).rejects.toThrow('disk on fire');
+  });
+
   it('reports leadership changes to subscribers', async () => {
     cluster = new LocalCluster();
     const c = cluster;

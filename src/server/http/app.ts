@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { ReadConsistency } from '../../node/raft-node.js';
 import type { Host } from '../host.js';
-import { errorBody, toApiError } from './api-error.js';
+import { ApiError, errorBody, toApiError } from './api-error.js';
 import type { ApiContext } from './context.js';
 import { registerDengineRoutes } from './dengine-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -36,6 +36,7 @@ export function buildApiApp(opts: AppOptions): { app: FastifyInstance; metrics: 
     countRequest: () => undefined,
   };
   installCommon(app, metrics, opts.log);
+  refuseDeclaredOversizeBodies(app, opts.limits.maxBodyBytes);
   // curl -d sends form encoding by default; the seeds' walkthroughs send JSON either way.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -62,6 +63,30 @@ export function buildHealthApp(opts: AppOptions, metrics: NodeMetrics): FastifyI
   registerHealthRoutes(app, ctx);
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   return app;
+}
+
+/**
+ * Past this many declared bytes an oversize request's connection is closed instead of drained:
+ * reading that much only to discard it would cost more than the client's retry.
+ */
+const MAX_DRAINED_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A request whose Content-Length is over the limit gets its 413 before any of the body is read,
+ * and the connection stays open: Node discards the rest of the body once the reply is sent, so
+ * a client still writing it reads the reply instead of failing with EPIPE (fastify's own check
+ * closes the connection, which races the client's write).
+ */
+function refuseDeclaredOversizeBodies(app: FastifyInstance, maxBodyBytes: number): void {
+  app.addHook('onRequest', (req, reply, done) => {
+    const declared = Number(req.headers['content-length']);
+    if (!(declared > maxBodyBytes)) {
+      done();
+      return;
+    }
+    if (declared > MAX_DRAINED_BODY_BYTES) void reply.header('connection', 'close');
+    void reply.code(413).send(errorBody(new ApiError(413, 'BODY_TOO_LARGE', `request body is ${declared} bytes; the limit is ${maxBodyBytes} ([api] max_body_bytes)`)));
+  });
 }
 
 function installCommon(app: FastifyInstance, metrics: NodeMetrics | undefined, log: AppOptions['log']): void {
