@@ -304,9 +304,13 @@ export class Wal {
       this.pending = [];
     } finally {
       this.flushing = false;
-      if (this.fatal === undefined) {
+      // A timer that fired during the flush (forceNext) asked for what was pending then; if
+      // the flush took it all, nothing is left to force. Rescheduling with nothing pending
+      // would start a loop of empty flushes on microtasks that starves the event loop.
+      if (this.pending.length === 0) this.forceNext = false;
+      if (this.fatal === undefined && this.pending.length > 0) {
         if (this.needsFlush() || this.forceNext) this.scheduleFlush(this.forceNext);
-        else if (this.pending.length > 0) this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), LAZY_FLUSH_MS);
+        else this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), LAZY_FLUSH_MS);
       }
     }
   }
