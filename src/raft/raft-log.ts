@@ -57,21 +57,28 @@ export class RaftLog {
 
   /** The term at `index`, or 0 if it is compacted or not yet known. */
   termOrZero(index: number): number {
+    return this.knownTerm(index) ?? 0;
+  }
+
+  /**
+   * The term at `index`, or undefined outside the known range. Followers ask this for every
+   * entry of every append (most lie beyond their last index), so the common miss must not
+   * build an exception and its stack trace.
+   */
+  private knownTerm(index: number): number | undefined {
+    const t = this.unstable.maybeTerm(index);
+    if (t !== undefined) return t;
+    if (index < this.firstIndex() - 1 || index > this.lastIndex()) return undefined;
     try {
-      return this.term(index);
+      return this.storage.term(index);
     } catch (err) {
-      if (isRaftError(err, 'COMPACTED') || isRaftError(err, 'UNAVAILABLE')) return 0;
+      if (isRaftError(err, 'COMPACTED') || isRaftError(err, 'UNAVAILABLE')) return undefined;
       throw err;
     }
   }
 
   matchTerm(index: number, term: number): boolean {
-    try {
-      return this.term(index) === term;
-    } catch (err) {
-      if (isRaftError(err, 'COMPACTED') || isRaftError(err, 'UNAVAILABLE')) return false;
-      throw err;
-    }
+    return this.knownTerm(index) === term;
   }
 
   /**
@@ -119,13 +126,8 @@ export class RaftLog {
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     let i = index;
     while (i > 0) {
-      let t: number;
-      try {
-        t = this.term(i);
-      } catch (err) {
-        if (isRaftError(err, 'COMPACTED') || isRaftError(err, 'UNAVAILABLE')) return { index: i, term: 0 };
-        throw err;
-      }
+      const t = this.knownTerm(i);
+      if (t === undefined) return { index: i, term: 0 };
       if (t <= term) return { index: i, term: t };
       i--;
     }

@@ -25,11 +25,14 @@ export class WatchHub {
   private floor = 0;
   private readonly waiters = new Set<Waiter>();
 
+  /** Holds at least the newest `maxChanges` changes (up to a quarter more between trims). */
   constructor(private readonly maxChanges = 10_000) {}
 
   push(change: KvChange): void {
     this.changes.push(change);
-    if (this.changes.length > this.maxChanges) {
+    // Trimmed a quarter at a time: trimming one change per push shifted the whole array on
+    // every write once it was full.
+    if (this.changes.length > this.maxChanges + (this.maxChanges >> 2)) {
       const dropped = this.changes.splice(0, this.changes.length - this.maxChanges);
       this.floor = dropped[dropped.length - 1]?.version ?? this.floor;
     }
