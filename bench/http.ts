@@ -13,6 +13,7 @@
  * and KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Pool } from 'undici';
@@ -25,6 +26,37 @@ interface StepResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** CPU time (user + system) all server processes spent per 1,000 operations. */
+  cpuMsPer1kOps?: number;
+}
+
+/**
+ * User + system CPU time of processes, in ms, from /proc (Linux). Throughput on a shared 2-core
+ * machine swings with whatever else runs; the CPU each system spends per operation does not,
+ * so it is reported beside the ops/s.
+ */
+function cpuMs(pids: readonly (number | undefined)[]): number {
+  const hz = 100; // USER_HZ, 100 on every Linux we run on
+  let ticks = 0;
+  for (const pid of pids) {
+    if (pid === undefined) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return (ticks * 1000) / hz;
+}
+
+/** Runs one step and adds the servers' CPU per 1,000 operations to its result. */
+async function measured(pids: readonly (number | undefined)[], seconds: number, step: () => Promise<StepResult>): Promise<StepResult> {
+  const before = cpuMs(pids);
+  const r = await step();
+  const ops = r.opsPerSecond * seconds;
+  return { ...r, cpuMsPer1kOps: ops > 0 ? ((cpuMs(pids) - before) * 1000) / ops : NaN };
 }
 
 async function drive(pool: Pool, connections: number, seconds: number, request: (i: number) => { method: 'GET' | 'PUT'; path: string; body?: string }): Promise<StepResult> {
@@ -132,7 +164,7 @@ async function benchEtcd(dir: string, seconds: number, steps: readonly number[])
     await runWrk(put, leader, 16, 2);
     for (const op of ['put', 'get'] as const) {
       for (const connections of steps) {
-        const r = await runWrk(op === 'put' ? put : get, leader, connections, seconds);
+        const r = await measured(members.map((m) => m.pid), seconds, () => runWrk(op === 'put' ? put : get, leader, connections, seconds));
         results.set(`${op}${connections}`, r);
         printRow(`etcd ${op}`, connections, r);
       }
@@ -145,7 +177,8 @@ async function benchEtcd(dir: string, seconds: number, steps: readonly number[])
 }
 
 function printRow(op: string, connections: number, r: StepResult): void {
-  process.stdout.write(`${op.padEnd(9)} ${String(connections).padStart(5)}   ${r.opsPerSecond.toFixed(0).padStart(7)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.errors}\n`);
+  const cpu = r.cpuMsPer1kOps === undefined || Number.isNaN(r.cpuMsPer1kOps) ? '-' : r.cpuMsPer1kOps.toFixed(0);
+  process.stdout.write(`${op.padEnd(9)} ${String(connections).padStart(5)}   ${r.opsPerSecond.toFixed(0).padStart(7)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${cpu.padStart(12)}   ${r.errors}\n`);
 }
 
 /** One step with wrk: a Lua script builds each request; wrk reports throughput and latency percentiles. */
@@ -169,7 +202,7 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
   try {
     const useWrk = hasWrk();
     process.stdout.write(`http bench: ${nodeCount} nodes, DiskFirst, ${seconds} s per step, load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}\n`);
-    process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   errors\n');
+    process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   cpu ms/1k op   errors\n');
     const keel = await benchKeel(dir, seconds, nodeCount, steps, useWrk);
     let etcd: Map<string, StepResult> | undefined;
     if (useWrk && nodeCount === 3 && hasEtcd() && process.env.KEEL_BENCH_ETCD !== '0') etcd = await benchEtcd(dir, seconds, steps);
@@ -180,6 +213,7 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
     const e64 = ref('put64', { opsPerSecond: ETCD.putsPerSecond64, p50Ms: NaN, p99Ms: ETCD.p99Ms64, errors: 0 });
     process.stdout.write(`\nKeel vs etcd 3.4 (${etcd === undefined ? 'the reference figures: etcd or wrk is not installed here' : 'three etcd members measured in this run'}):\n`);
     if (p64 !== undefined) process.stdout.write(`  puts/s at 64 connections: ${p64.opsPerSecond.toFixed(0)} vs ${e64.opsPerSecond.toFixed(0)} = ${(p64.opsPerSecond / e64.opsPerSecond).toFixed(2)}x (target >= 2x)\n`);
+    if (p64?.cpuMsPer1kOps !== undefined && e64.cpuMsPer1kOps !== undefined) process.stdout.write(`  server CPU per put at 64 connections: ${(p64.cpuMsPer1kOps / e64.cpuMsPer1kOps).toFixed(2)}x etcd's (${p64.cpuMsPer1kOps.toFixed(0)} vs ${e64.cpuMsPer1kOps.toFixed(0)} ms per 1,000 puts, all three nodes)\n`);
     if (p1 !== undefined) {
       process.stdout.write(`  p50 at 1 connection: ${p1.p50Ms.toFixed(2)} ms vs ${e1.p50Ms.toFixed(2)} ms (target: no higher)\n`);
       process.stdout.write(`  puts/s at 1 connection: ${p1.opsPerSecond.toFixed(0)} vs ${e1.opsPerSecond.toFixed(0)} = ${(p1.opsPerSecond / e1.opsPerSecond).toFixed(2)}x\n`);
@@ -219,14 +253,13 @@ async function benchKeel(dir: string, seconds: number, nodeCount: number, steps:
     if (useWrk) await driveWrk(dir, leader, 16, 2, 'put', 'v'.repeat(256));
     for (const op of ops) {
       for (const connections of steps) {
-        let r: StepResult;
-        if (useWrk) {
-          r = await driveWrk(dir, leader, connections, seconds, op, 'v'.repeat(256));
-        } else {
+        const r = await measured(nodes.map((n) => n.pid), seconds, async () => {
+          if (useWrk) return driveWrk(dir, leader, connections, seconds, op, 'v'.repeat(256));
           const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-          r = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
+          const result = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
           await pool.close();
-        }
+          return result;
+        });
         results.set(`${op}${connections}`, r);
         printRow(`keel ${op}`, connections, r);
       }
