@@ -12,6 +12,7 @@
 import { assert, RaftError } from '../raft/errors.js';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT } from '../raft/types.js';
 import type { ConfState, Entry, EntryType, HardState, SnapshotMeta } from '../raft/types.js';
+import type { CacheNode } from './entry-cache.js';
 import type { Segment } from './wal-segment.js';
 
 /** Where one record lies: shared by every entry of the record. */
@@ -28,7 +29,7 @@ export interface RecordLocation {
  * `pending` holds the entry itself until its record is in the file (a group-commit batch not
  * yet written, or memFirst persistence), then `record` and `entryOffset` say where it is.
  */
-export interface EntrySlot {
+export interface EntrySlot extends CacheNode {
   readonly index: number;
   readonly term: number;
   readonly type: EntryType;
@@ -42,6 +43,7 @@ export interface EntrySlot {
    * later must not point it anywhere, and nothing may serve it.
    */
   live: boolean;
+  // `cached`, `lruNewer`, `lruOlder` (CacheNode): the entry cache's, set only by it.
 }
 
 /** A LogWrite whose entries are slots. */
@@ -52,7 +54,7 @@ export interface IndexedWrite {
 }
 
 export function pendingSlot(e: Entry): EntrySlot {
-  return { index: e.index, term: e.term, type: e.type, dataBytes: e.data.byteLength, pending: e, record: undefined, entryOffset: 0, live: true };
+  return { index: e.index, term: e.term, type: e.type, dataBytes: e.data.byteLength, pending: e, record: undefined, entryOffset: 0, live: true, cached: undefined, lruNewer: undefined, lruOlder: undefined };
 }
 
 /** Points a slot at where its record now lies, moving its pin from any older segment. */

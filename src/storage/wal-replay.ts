@@ -167,7 +167,7 @@ class Replay {
 
 /** The slot of an entry found on disk. */
 function locatedSlot(e: EntryRef, location: RecordLocation): EntrySlot {
-  const slot: EntrySlot = { index: e.index, term: e.term, type: e.type, dataBytes: e.dataBytes, pending: undefined, record: undefined, entryOffset: 0, live: true };
+  const slot: EntrySlot = { index: e.index, term: e.term, type: e.type, dataBytes: e.dataBytes, pending: undefined, record: undefined, entryOffset: 0, live: true, cached: undefined, lruNewer: undefined, lruOlder: undefined };
   placeSlot(slot, location, e.entryOffset);
   return slot;
 }
