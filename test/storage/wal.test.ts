@@ -365,6 +365,45 @@ describe('Wal memory: an index in memory, payloads on disk', () => {
   });
 });
 
+describe('Wal reads from disk', () => {
+  it('reads a record larger than the verified-read limit over just the entries asked for', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { entryCacheBytes: 0 });
+    const s = wal.storage(1);
+    const want = entryRange(1, 400, 1, 4096); // one record of 1.6 MiB
+    await s.save({ entries: want });
+    sameEntries(s.entries(200, 203, Infinity), want.slice(199, 202));
+    sameEntries(s.entries(1, 401, 64 * 1024), want.slice(0, 16));
+    sameEntries(s.entries(1, 401, Infinity), want);
+    await wal.close();
+  });
+
+  it('reports bytes changed under an open log as corruption, naming file and offset', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { entryCacheBytes: 0 });
+    const s = wal.storage(1);
+    for (let i = 1; i <= 5; i++) await s.save({ entries: entryRange(i, i, 1, 100) });
+    const [file] = wal.segmentFiles();
+    if (file === undefined) throw new Error('no segment');
+    const size = (await fs.stat(file)).size;
+    const h = await fs.open(file, 'r+');
+    await h.write(new Uint8Array([0xee]), 0, 1, size - 10); // inside the last entry's payload
+    await h.close();
+    sameEntries(s.entries(1, 5, Infinity), entryRange(1, 4, 1, 100));
+    const err = (() => {
+      try {
+        s.entries(5, 6, Infinity);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(WalCorruptError);
+    expect((err as WalCorruptError).file).toBe(file);
+    await wal.close();
+  });
+});
+
 describe('Wal group deletion', () => {
   it('forgets a deleted group, also after reopening, and refuses writes through its old storage', async () => {
     const dir = await tempDir();
