@@ -37,7 +37,7 @@ export type {
 } from './raft/types.js';
 
 export { MemoryLogStorage } from './storage/memory-log-storage.js';
-export { Wal, WalCorruptError, repairWal } from './storage/wal.js';
+export { Wal, WalCorruptError, WalGroupDeletedError, repairWal } from './storage/wal.js';
 export type { PersistenceStrategy, WalOptions } from './storage/wal.js';
 export { FileSnapshotStore, SnapshotCorruptError } from './storage/file-snapshot-store.js';
 export { SeededRng } from './util/rng.js';

@@ -132,7 +132,9 @@ export class Host {
     });
     const removed = new Set(this.meta.removedGroups);
     for (const g of this.wal.groupIds()) {
-      if (!removed.has(g)) await this.startGroup(g, undefined);
+      // A group removed just before a crash may still be in the log: finish deleting it.
+      if (removed.has(g)) await this.wal.deleteGroup(g);
+      else await this.startGroup(g, undefined);
     }
     this.ticker = setInterval(() => {
       for (const g of this.groups.values()) g.node.tick();
@@ -441,6 +443,9 @@ export class Host {
     });
     node.onRemoved(() => void this.onRemoved(group));
     node.onFatal((err) => {
+      // A node stopped because this node left its group may trip over its deleted storage on
+      // the way out; that is not a failure of a live group.
+      if (this.groups.get(group) !== runtime) return;
       this.opts.log.error(`group ${group} failed and cannot go on safely: ${err.stack ?? err.message}`);
       for (const l of this.fatalListeners) l(group, err);
     });
@@ -487,7 +492,12 @@ export class Host {
     g.node.stop();
     this.groups.delete(group);
     this.meta = { ...this.meta, removedGroups: [...this.meta.removedGroups, group] };
+    // The removed list first: it keeps stray leader messages from creating the group again,
+    // and a restart finishes a deletion a crash interrupted.
     await saveNodeMeta(this.opts.dataDir, this.meta);
+    // Its log goes, so it no longer pins old segments or costs memory. Should that fail (the
+    // node is stopping), the next start finishes it.
+    await this.wal?.deleteGroup(group).catch((err: unknown) => this.opts.log.warn(`group ${group}: log not deleted yet: ${err instanceof Error ? err.message : String(err)}`));
     for (const l of this.removedListeners) l(group);
   }
 

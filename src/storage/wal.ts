@@ -1,17 +1,25 @@
 import * as fs from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
-import { RaftError, assert } from '../raft/errors.js';
-import type { LogStorage, LogWrite } from '../raft/storage.js';
-import type { HardState, SnapshotMeta } from '../raft/types.js';
+import { assert } from '../raft/errors.js';
+import type { LogStorage } from '../raft/storage.js';
+import type { Entry, HardState, SnapshotMeta } from '../raft/types.js';
 import { EMPTY_SNAPSHOT } from '../raft/types.js';
-import { CodedError } from '../util/coded-error.js';
-import { MemoryBackedLogStorage } from './memory-backed-log-storage.js';
-import { MemoryLogStorage } from './memory-log-storage.js';
-import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, decodeRecordPayload, encodeRecord } from './wal-record.js';
-import type { WalRecord } from './wal-record.js';
-import { crc32c } from './crc32c.js';
+import { EntryCache } from './entry-cache.js';
 import { fsyncDir } from './fsync-dir.js';
+import { readRecordEntries } from './wal-entry-reader.js';
+import { WalGroupStorage } from './wal-group-storage.js';
+import type { GroupLogHost } from './wal-group-storage.js';
+import { GroupIndex, placeSlot, releaseSlot } from './wal-index.js';
+import type { EntrySlot, RecordLocation } from './wal-index.js';
+import { encodeRecord, encodeRecordLaidOut } from './wal-record.js';
+import type { LaidOutRecord, WalRecord } from './wal-record.js';
+import { replayRecords } from './wal-replay.js';
+import { scanSegment } from './wal-scan.js';
+import type { ScannedRecord } from './wal-scan.js';
+import { SEGMENT_NAME, Segment, openSegmentForAppend } from './wal-segment.js';
+
+export { WalCorruptError, WalGroupDeletedError } from './wal-errors.js';
+export { repairWal } from './wal-scan.js';
 
 export interface WalOptions {
   /** Start a new segment file once the current one holds this many bytes. */
@@ -26,6 +34,11 @@ export interface WalOptions {
   readonly maxSegments?: number;
   /** When a write counts as done: d-engine's `[raft.persistence]` knobs. Default diskFirst. */
   readonly persistence?: PersistenceStrategy;
+  /**
+   * Memory for entry payloads read back or written recently (the tail that replication reads),
+   * in bytes. Entries not in it are read from the segment files. Default 32 MiB.
+   */
+  readonly entryCacheBytes?: number;
 }
 
 /**
@@ -39,27 +52,7 @@ export type PersistenceStrategy =
   | { readonly strategy: 'diskFirst' }
   | { readonly strategy: 'memFirst'; readonly flushThreshold: number; readonly flushIntervalMs: number };
 
-/** The log is damaged somewhere other than its tail: the node must not start on it. */
-export class WalCorruptError extends CodedError<'WAL_CORRUPT'> {
-  constructor(
-    readonly file: string,
-    readonly offset: number,
-    why: string,
-  ) {
-    super('WAL_CORRUPT', `write-ahead log corrupt in ${file} at byte ${offset}: ${why}; run \`keel repair --data-dir DIR\` to truncate the log there (entries after it are lost)`);
-  }
-}
-
-const SEGMENT_NAME = /^(\d{16})\.wal$/;
-const segmentName = (seq: number): string => `${String(seq).padStart(16, '0')}.wal`;
-
-interface Segment {
-  readonly seq: number;
-  readonly file: string;
-  bytes: number;
-  /** Per group, the highest entry index written in this segment: it may go once all are released. */
-  readonly maxIndex: Map<number, number>;
-}
+export const DEFAULT_ENTRY_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** What a group's durable records say, for the checkpoint at the head of each new segment. */
 interface DurableGroupState {
@@ -73,17 +66,13 @@ interface PendingWrite {
   readonly bytes: Uint8Array;
   /** Undefined for a barrier: it writes nothing and resolves once everything before it is durable. */
   readonly record: WalRecord | undefined;
+  /** The record's entries in the index, and where each starts in `bytes`: placed once written. */
+  readonly slots?: readonly EntrySlot[];
+  readonly entryOffsets?: readonly number[];
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
   /** A lazy write: it never starts a flush by itself (see LogWrite.lazy). */
   readonly lazy?: boolean;
-}
-
-/** A record found in a segment during recovery. */
-interface ScannedRecord {
-  readonly record: WalRecord;
-  readonly segment: Segment;
-  readonly offset: number;
 }
 
 /**
@@ -93,34 +82,30 @@ interface ScannedRecord {
  * - Group commit: writes from any number of groups and callers that arrive while an fsync is
  *   running are coalesced into one durable (O_DSYNC) write; there is never more than one
  *   fsync in flight. Each caller's promise resolves when its own record is durable.
- * - Reads are served from an in-memory copy of each group's live entries (a MemoryLogStorage
- *   per group), rebuilt from the segments on open.
+ * - Memory holds an index, not the log: per group, every live entry's term, size and place in
+ *   a segment (GroupIndex). Payloads are read back from the segments synchronously, through a
+ *   cache bounded in bytes (EntryCache) that keeps the entries written and read last. An entry
+ *   whose record is not in the file yet is served from the write that carries it.
  * - A new segment starts with a checkpoint of every group's durable hard state and
  *   compaction point, so a segment whose entries have all been compacted away can be deleted.
  * - Recovery verifies every record; a torn tail is truncated (and reported), anything else
  *   that does not verify stops the open with a WalCorruptError naming the file and offset.
  */
-/**
- * Opens a segment for appending with O_DSYNC, so that each write is durable when it returns
- * (the data and the metadata needed to read it back, like fdatasync). One call instead of a
- * write and an fdatasync halves the thread-pool round trips of every group commit.
- */
-async function openSegmentForAppend(file: string): Promise<fs.FileHandle> {
-  return fs.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o644);
-}
-
 /** How long a lazy write (a commit-index-only hard state) may wait for a durable write to join. */
 const LAZY_FLUSH_MS = 100;
 
-export class Wal {
-  private readonly groups = new Map<number, MemoryLogStorage>();
+export class Wal implements GroupLogHost {
+  private groups = new Map<number, GroupIndex>();
   private readonly durable = new Map<number, DurableGroupState>();
+  /** Per group id, how many times it was deleted (see WalGroupStorage). */
+  private readonly deletions = new Map<number, number>();
+  private readonly cache: EntryCache;
   private pending: PendingWrite[] = [];
   private flushing = false;
   private closed = false;
   private fatal: Error | undefined;
   /** Counters for metrics and benchmarks. */
-  readonly stats = { fsyncs: 0, records: 0, bytesWritten: 0, groupRewrites: 0, segmentsDeleted: 0 };
+  readonly stats = { fsyncs: 0, records: 0, bytesWritten: 0, groupRewrites: 0, segmentsDeleted: 0, diskReads: 0, groupsDeleted: 0 };
 
   private constructor(
     readonly dir: string,
@@ -129,11 +114,16 @@ export class Wal {
     private readonly maxSegments: number,
     private readonly segments: Segment[],
     private handle: fs.FileHandle,
-  ) {}
+    entryCacheBytes: number,
+  ) {
+    this.cache = new EntryCache(entryCacheBytes);
+  }
 
   static async open(dir: string, options: WalOptions = {}): Promise<Wal> {
     const segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     assert(segmentBytes >= 1024, 'segmentBytes must be at least 1 KiB');
+    const entryCacheBytes = options.entryCacheBytes ?? DEFAULT_ENTRY_CACHE_BYTES;
+    if (!Number.isSafeInteger(entryCacheBytes) || entryCacheBytes < 0) throw new RangeError('entryCacheBytes must be a non-negative integer');
     const persistence = options.persistence ?? { strategy: 'diskFirst' };
     if (persistence.strategy === 'memFirst') {
       if (!Number.isInteger(persistence.flushThreshold) || persistence.flushThreshold < 1) throw new RangeError('memFirst flushThreshold must be a positive integer');
@@ -141,7 +131,7 @@ export class Wal {
     }
     await fs.mkdir(dir, { recursive: true });
     const names = (await fs.readdir(dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
-    const segments: Segment[] = names.map((n) => ({ seq: Number(SEGMENT_NAME.exec(n)?.[1]), file: path.join(dir, n), bytes: 0, maxIndex: new Map() }));
+    const segments = names.map((n) => new Segment(Number(SEGMENT_NAME.exec(n)?.[1]), path.join(dir, n)));
     const scanned: ScannedRecord[] = [];
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i];
@@ -150,21 +140,25 @@ export class Wal {
     }
     let last = segments[segments.length - 1];
     if (last === undefined) {
-      last = { seq: 1, file: path.join(dir, segmentName(1)), bytes: 0, maxIndex: new Map() };
+      last = Segment.inDir(dir, 1);
       segments.push(last);
       await fs.writeFile(last.file, new Uint8Array(0));
       await fsyncDir(dir);
     }
     const handle = await openSegmentForAppend(last.file);
+    for (const seg of segments) seg.openForReading();
     const maxSegments = options.maxSegments ?? 8;
-    const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle);
-    wal.replay(scanned);
+    const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle, entryCacheBytes);
+    wal.groups = replayRecords(scanned, {
+      newGroupIndex: () => wal.newGroupIndex(),
+      noteDurable: (record, segment) => wal.noteDurable(record, segment),
+    });
     return wal;
   }
 
   /** The log storage of one raft group (created empty on first use). */
   storage(group: number): LogStorage & { close(): Promise<void> } {
-    assert(Number.isInteger(group) && group >= 0 && group <= 0xffff_ffff, `invalid group id ${group}`);
+    checkGroupId(group);
     return new WalGroupStorage(this, group);
   }
 
@@ -177,12 +171,40 @@ export class Wal {
     return this.segments.map((s) => s.file);
   }
 
-  /** Waits for every pending write, then closes the current segment. */
+  /** Bytes of entry payloads held in the cache (with a small per-entry overhead); at most entryCacheBytes. */
+  get cachedBytes(): number {
+    return this.cache.bytes;
+  }
+
+  /** Entries in the index, over all groups: each costs a small fixed amount of memory, not its payload. */
+  get indexedEntries(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.size;
+    return n;
+  }
+
+  /**
+   * Deletes a group: its entries, hard state, snapshot record and compaction point are gone
+   * from memory at once, and from the log (for recovery and segment reclamation) once the
+   * returned promise resolves. Storages obtained before refuse to act afterwards; the group id
+   * may be used again for a new, empty group.
+   */
+  deleteGroup(group: number): Promise<void> {
+    checkGroupId(group);
+    this.groups.get(group)?.dropAll();
+    this.groups.delete(group);
+    this.deletions.set(group, (this.deletions.get(group) ?? 0) + 1);
+    this.stats.groupsDeleted++;
+    return this.append({ kind: 'deleteGroup', group });
+  }
+
+  /** Waits for every pending write, then closes the current segment and the read descriptors. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.barrier();
     this.closed = true;
     await this.handle.close();
+    for (const seg of this.segments) seg.closeForReading();
   }
 
   /** Resolves once everything written so far is durable. */
@@ -194,49 +216,91 @@ export class Wal {
     });
   }
 
-  memtable(group: number): MemoryLogStorage {
+  // ------------------------------------------------------------------ GroupLogHost
+
+  groupIndex(group: number): GroupIndex {
     let m = this.groups.get(group);
     if (m === undefined) {
-      m = new MemoryLogStorage();
+      m = this.newGroupIndex();
       this.groups.set(group, m);
     }
     return m;
   }
 
-  /** Drops a group's entries above `index`, its compaction point (recovery only). */
-  private truncateAbove(group: number, index: number): void {
-    const m = this.memtable(group);
-    if (m.lastIndex() <= index) return;
-    assert(index === m.firstIndex() - 1, 'truncation only at the compaction point');
-    const fresh = new MemoryLogStorage();
-    const newest = m.snapshot();
-    void fresh.save({ snapshot: { index, term: m.term(index), confState: newest.confState }, entries: [], hardState: m.initialState().hardState });
-    if (newest.index > index) void fresh.compact(newest, index);
-    this.groups.set(group, fresh);
+  incarnation(group: number): number {
+    return this.deletions.get(group) ?? 0;
+  }
+
+  loadEntries(slots: readonly EntrySlot[]): Entry[] {
+    return this.readSlots(slots, true);
+  }
+
+  private newGroupIndex(): GroupIndex {
+    return new GroupIndex((slot) => {
+      releaseSlot(slot);
+      this.cache.delete(slot);
+    });
+  }
+
+  /**
+   * The payloads of live slots, in order. `remember`: keep what had to be read from disk in
+   * the cache (not for a group's rewrite, which reads everything once and would flush the
+   * cache of the entries replication needs).
+   */
+  private readSlots(slots: readonly EntrySlot[], remember: boolean): Entry[] {
+    const out: Entry[] = [];
+    let i = 0;
+    while (i < slots.length) {
+      const slot = slots[i];
+      assert(slot !== undefined && slot.live, `read of a dropped entry at ${i}`);
+      const held = slot.pending ?? this.cache.get(slot);
+      if (held !== undefined) {
+        out.push(held);
+        i++;
+        continue;
+      }
+      // Read the run of uncached entries that share this record in one go.
+      const record = slot.record;
+      assert(record !== undefined, `entry ${slot.index} neither pending nor on disk`);
+      let end = i + 1;
+      for (let next = slots[end]; next !== undefined && next.record === record && next.pending === undefined && !this.cache.has(next); next = slots[++end]);
+      const run = slots.slice(i, end);
+      const read = readRecordEntries(record, run);
+      this.stats.diskReads++;
+      read.forEach((e, k) => {
+        out.push(e);
+        const s = run[k];
+        if (remember && s !== undefined) this.cache.put(s, e);
+      });
+      i = end;
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ writing
 
-  append(record: WalRecord): Promise<void> {
+  append(record: WalRecord, slots?: readonly EntrySlot[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     if (this.fatal !== undefined) return Promise.reject(this.fatal);
-    const bytes = encodeRecord(record);
+    const { bytes, entryOffsets } = encodeRecordLaidOut(record);
+    const placed = slots === undefined || slots.length === 0 ? {} : { slots, entryOffsets };
+    assert(slots === undefined || slots.length === entryOffsets.length, 'slots and record entries differ');
     const p = this.persistence;
     if (record.kind === 'write' && record.write.lazy === true) {
       // Rides along with the next durable write; a timer bounds how long it may wait.
-      this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err), lazy: true });
+      this.pending.push({ bytes, record, ...placed, resolve: () => undefined, reject: (err) => this.onBackgroundError(err), lazy: true });
       this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), p.strategy === 'memFirst' ? p.flushIntervalMs : LAZY_FLUSH_MS);
       return Promise.resolve();
     }
     if (p.strategy === 'memFirst') {
       // Acknowledged from memory; durable at the next batch flush.
-      this.pending.push({ bytes, record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
+      this.pending.push({ bytes, record, ...placed, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
       if (this.pending.length >= p.flushThreshold) this.scheduleFlush();
       else this.flushTimer ??= setTimeout(() => this.scheduleFlush(true), p.flushIntervalMs);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ bytes, record, resolve, reject });
+      this.pending.push({ bytes, record, ...placed, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -291,8 +355,13 @@ export class Wal {
           this.stats.records += batch.length;
           this.stats.bytesWritten += total;
         }
+        let offset = current.bytes;
         current.bytes += total;
-        for (const p of batch) if (p.record !== undefined) this.noteDurable(p.record, current);
+        for (const p of batch) {
+          if (p.slots !== undefined) this.place(p, { segment: current, offset, bytes: p.bytes.byteLength });
+          offset += p.bytes.byteLength;
+          if (p.record !== undefined) this.noteDurable(p.record, current);
+        }
         for (const p of batch) p.resolve();
         await this.collectGarbage();
       }
@@ -315,8 +384,31 @@ export class Wal {
     }
   }
 
+  /**
+   * Points the entries of a record just written at the file. Those written by this write move
+   * from the write into the cache (the tail is what replication reads next); those of a
+   * rewrite only change place. An entry truncated or compacted meanwhile stays dropped.
+   */
+  private place(p: PendingWrite, record: RecordLocation): void {
+    const { slots, entryOffsets } = p;
+    assert(slots !== undefined && entryOffsets !== undefined && slots.length === entryOffsets.length, 'placing a write without its layout');
+    slots.forEach((slot, i) => {
+      if (!slot.live) return;
+      const written = slot.pending;
+      placeSlot(slot, record, entryOffsets[i] ?? -1);
+      if (written !== undefined) this.cache.put(slot, written);
+    });
+  }
+
   /** Records what a durable record says, for checkpoints and garbage collection. */
-  private noteDurable(record: WalRecord, segment: Segment): void {
+  private noteDurable(record: WalRecord | LaidOutRecord, segment: Segment): void {
+    if (record.kind === 'deleteGroup') {
+      // Nothing of the group is needed any more: it no longer pins a segment nor goes into checkpoints.
+      this.durable.delete(record.group);
+      this.rewriting.delete(record.group);
+      for (const seg of this.segments) seg.maxIndex.delete(record.group);
+      return;
+    }
     const d = this.durableState(record.group);
     if (record.kind === 'groupState') {
       d.snapshot = record.snapshot;
@@ -360,8 +452,9 @@ export class Wal {
   private async rotate(): Promise<Segment> {
     const prev = this.segments[this.segments.length - 1];
     assert(prev !== undefined, 'rotate without a segment');
-    const seg: Segment = { seq: prev.seq + 1, file: path.join(this.dir, segmentName(prev.seq + 1)), bytes: 0, maxIndex: new Map() };
+    const seg = Segment.inDir(this.dir, prev.seq + 1);
     const handle = await openSegmentForAppend(seg.file);
+    seg.openForReading();
     const checkpoint: Uint8Array[] = [];
     for (const [group, d] of [...this.durable].sort((a, b) => a[0] - b[0])) {
       if (d.compactIndex > 0 || d.snapshot.index > 0) {
@@ -394,7 +487,8 @@ export class Wal {
       }
       if (!releasable) break;
       this.segments.shift();
-      await fs.rm(oldest.file, { force: true });
+      // Asserts that no indexed entry points into it, and closes its read descriptor first.
+      await oldest.delete();
       this.stats.segmentsDeleted++;
     }
     if (this.segments.length > this.maxSegments) this.rewriteBlockers();
@@ -415,6 +509,9 @@ export class Wal {
       this.rewriting.add(group);
       this.stats.groupRewrites++;
       const base = m.firstIndex() - 1;
+      // The live entries come back from disk (or memory) through the index, and the index is
+      // pointed at their new place once the rewrite is written.
+      const slots = m.lastIndex() > base ? m.slotsIn(base + 1, m.lastIndex() + 1, Number.POSITIVE_INFINITY) : [];
       const record: WalRecord = {
         kind: 'groupState',
         group,
@@ -422,224 +519,15 @@ export class Wal {
         compactTerm: m.term(base),
         snapshot: m.snapshot(),
         hardState: m.initialState().hardState,
-        entries: m.lastIndex() > base ? m.entries(base + 1, m.lastIndex() + 1, Number.POSITIVE_INFINITY) : [],
+        entries: this.readSlots(slots, false),
       };
+      const { bytes, entryOffsets } = encodeRecordLaidOut(record);
       // Queued behind every write already accepted, so it describes the state they leave.
-      this.pending.push({ bytes: encodeRecord(record), record, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
+      this.pending.push({ bytes, record, slots, entryOffsets, resolve: () => undefined, reject: (err) => this.onBackgroundError(err) });
     }
-  }
-
-  // ------------------------------------------------------------------ recovery
-
-  private replay(scanned: readonly ScannedRecord[]): void {
-    // Pass 1: the final compaction point of every group. Entries at or below it may sit in
-    // segments already deleted, so replay starts each group from there.
-    const finals = new Map<number, DurableGroupState & { compactPos: number; restatedPos: number }>();
-    scanned.forEach(({ record }, pos) => {
-      if (record.kind === 'write' && record.write.snapshot === undefined && record.write.entries.length === 0 && record.write.hardState === undefined) return;
-      let f = finals.get(record.group);
-      if (f === undefined) finals.set(record.group, (f = { hardState: undefined, snapshot: EMPTY_SNAPSHOT, compactIndex: 0, compactTerm: 0, compactPos: -1, restatedPos: -1 }));
-      if (record.kind === 'groupState') {
-        // Everything of this group before it is superseded, compactions included.
-        f.restatedPos = pos;
-        f.snapshot = record.snapshot;
-        f.compactIndex = record.compactIndex;
-        f.compactTerm = record.compactTerm;
-        f.compactPos = pos;
-      } else if (record.kind === 'compact') {
-        if (record.meta.index >= f.snapshot.index) f.snapshot = record.meta;
-        if (record.compactIndex >= f.compactIndex) {
-          f.compactIndex = record.compactIndex;
-          f.compactTerm = record.compactTerm;
-          f.compactPos = pos;
-        }
-      } else if (record.write.snapshot !== undefined) {
-        // A snapshot install is a compaction too.
-        const snap = record.write.snapshot;
-        if (snap.index >= f.snapshot.index) f.snapshot = snap;
-        if (snap.index >= f.compactIndex) {
-          f.compactIndex = snap.index;
-          f.compactTerm = snap.term;
-          f.compactPos = pos;
-        }
-      }
-    });
-    for (const [group, f] of finals) {
-      const m = this.memtable(group);
-      if (f.compactIndex > 0 || f.compactTerm > 0) {
-        void m.save({ snapshot: { index: f.compactIndex, term: f.compactTerm, confState: f.snapshot.confState }, entries: [] });
-      }
-      if (f.snapshot.index > f.compactIndex || (f.compactIndex === 0 && f.snapshot !== EMPTY_SNAPSHOT)) void m.compact(f.snapshot, f.compactIndex);
-    }
-    // Pass 2: replay in order, skipping what the final compaction point already covers.
-    // Compactions and installs before the one that set it are superseded by the base.
-    for (const [pos, { record, segment, offset }] of scanned.entries()) {
-      const f = finals.get(record.group);
-      // Records before a full restatement of their group may refer to deleted segments.
-      if (f !== undefined && pos < f.restatedPos) continue;
-      try {
-        this.applyRecovered(record, pos < (f?.compactPos ?? -1));
-      } catch (err) {
-        throw new WalCorruptError(segment.file, offset, `record does not fit the log before it (${err instanceof Error ? err.message : String(err)})`);
-      }
-      this.noteDurable(record, segment);
-    }
-  }
-
-  private applyRecovered(record: WalRecord, superseded: boolean): void {
-    if (record.kind === 'write' && record.write.snapshot === undefined && record.write.entries.length === 0 && record.write.hardState === undefined) return;
-    if (record.kind === 'groupState') {
-      const fresh = new MemoryLogStorage();
-      void fresh.save({
-        snapshot: { index: record.compactIndex, term: record.compactTerm, confState: record.snapshot.confState },
-        entries: record.entries,
-        hardState: record.hardState,
-      });
-      if (record.snapshot.index > record.compactIndex || record.snapshot !== EMPTY_SNAPSHOT) void fresh.compact(record.snapshot, record.compactIndex);
-      this.groups.set(record.group, fresh);
-      return;
-    }
-    const m = this.memtable(record.group);
-    const compacted = m.firstIndex() - 1;
-    if (record.kind === 'compact') {
-      if (superseded) return;
-      if (record.compactIndex > compacted || record.meta.index >= m.snapshot().index) {
-        void m.compact(record.meta, Math.max(compacted, Math.min(record.compactIndex, m.lastIndex())));
-      }
-      return;
-    }
-    const { snapshot, entries, hardState } = record.write;
-    const liveSnapshot =
-      snapshot !== undefined && !superseded && (snapshot.index > compacted || (snapshot.index === compacted && snapshot.index >= m.snapshot().index)) ? snapshot : undefined;
-    // An install that discarded the log back then discards what earlier records put above the
-    // compaction point now (later records write again what survived). This matters when the
-    // compaction point has since moved to or past the install, so the memory copy cannot tell.
-    if (snapshot !== undefined && record.snapshotKeptLog !== true) this.truncateAbove(record.group, compacted);
-    const floor = liveSnapshot?.index ?? compacted;
-    const liveEntries = entries.filter((e) => e.index > floor);
-    // Entries that all lie below the compaction point still truncated everything after them.
-    if (entries.length > 0 && liveEntries.length === 0) this.truncateAbove(record.group, floor);
-    void this.memtable(record.group).save({
-      ...(liveSnapshot === undefined ? {} : { snapshot: liveSnapshot }),
-      entries: liveEntries,
-      ...(hardState === undefined ? {} : { hardState }),
-    });
   }
 }
 
-/**
- * The explicit repair behind `keel repair`: truncates the log at the first record that does
- * not verify and deletes every later segment. Returns where it cut, or undefined if the log
- * was sound. Everything after the cut is lost, which is why the node never does this itself.
- */
-export async function repairWal(dir: string): Promise<{ file: string; offset: number; bytesDropped: number } | undefined> {
-  const names = (await fs.readdir(dir)).filter((n) => SEGMENT_NAME.test(n)).sort();
-  for (let i = 0; i < names.length; i++) {
-    const file = path.join(dir, names[i] ?? '');
-    const data = await fs.readFile(file);
-    let offset = 0;
-    while (offset < data.byteLength) {
-      const r = verifyAt(data, offset);
-      if (typeof r === 'string') break;
-      offset = r.next;
-    }
-    if (offset === data.byteLength) continue;
-    let dropped = data.byteLength - offset;
-    await fs.truncate(file, offset);
-    for (const later of names.slice(i + 1)) {
-      const p = path.join(dir, later);
-      dropped += (await fs.stat(p)).size;
-      await fs.rm(p);
-    }
-    await fsyncDir(dir);
-    return { file, offset, bytesDropped: dropped };
-  }
-  return undefined;
-}
-
-/** Reads and verifies one segment, truncating a torn tail of the last one. */
-async function scanSegment(seg: Segment, isLast: boolean, out: ScannedRecord[], onWarning: ((m: string) => void) | undefined): Promise<void> {
-  const data = await fs.readFile(seg.file);
-  let offset = 0;
-  while (offset < data.byteLength) {
-    const bad = verifyAt(data, offset);
-    if (typeof bad === 'string') {
-      if (isLast && !hasValidRecordAfter(data, offset + 1)) {
-        onWarning?.(`write-ahead log: truncating a torn tail of ${data.byteLength - offset} bytes at ${seg.file}:${offset} (${bad})`);
-        await fs.truncate(seg.file, offset);
-        break;
-      }
-      throw new WalCorruptError(seg.file, offset, bad);
-    }
-    out.push({ record: bad.record, segment: seg, offset });
-    offset = bad.next;
-  }
-  seg.bytes = Math.min(offset, data.byteLength);
-}
-
-/** The record at `offset`, or why there is none. */
-function verifyAt(data: Uint8Array, offset: number): { record: WalRecord; next: number } | string {
-  if (data.byteLength - offset < FRAME_HEADER_BYTES) return 'incomplete record header';
-  const view = new DataView(data.buffer, data.byteOffset + offset, FRAME_HEADER_BYTES);
-  const length = view.getUint32(0);
-  const crc = view.getUint32(4);
-  if (length === 0 || length > MAX_RECORD_BYTES) return `implausible record length ${length}`;
-  const end = offset + FRAME_HEADER_BYTES + length;
-  if (end > data.byteLength) return 'record runs past the end of the file';
-  const payload = data.subarray(offset + FRAME_HEADER_BYTES, end);
-  if (crc32c(payload) !== crc) return 'checksum mismatch';
-  try {
-    return { record: decodeRecordPayload(payload), next: end };
-  } catch (err) {
-    return `undecodable record (${err instanceof Error ? err.message : String(err)})`;
-  }
-}
-
-/** Whether any verifiable record starts at or after `from`: then the damage is not a torn tail. */
-function hasValidRecordAfter(data: Uint8Array, from: number): boolean {
-  for (let o = from; o + FRAME_HEADER_BYTES < data.byteLength; o++) {
-    if (typeof verifyAt(data, o) !== 'string') return true;
-  }
-  return false;
-}
-
-
-/** One group's LogStorage over the shared WAL: memory for reads, the WAL for durability. */
-class WalGroupStorage extends MemoryBackedLogStorage {
-  constructor(
-    private readonly wal: Wal,
-    private readonly group: number,
-  ) {
-    super();
-  }
-
-  protected get mem(): MemoryLogStorage {
-    return this.wal.memtable(this.group);
-  }
-
-  save(write: LogWrite): Promise<void> {
-    const m = this.mem;
-    const s = write.snapshot;
-    const keptLog = s !== undefined && s.index >= m.firstIndex() - 1 && s.index <= m.lastIndex() && m.term(s.index) === s.term;
-    // The memory copy validates the write first: an invalid one is refused before it is logged.
-    void m.save(write);
-    return this.wal.append({ kind: 'write', group: this.group, write, ...(keptLog ? { snapshotKeptLog: true } : {}) });
-  }
-
-  compact(meta: SnapshotMeta, compactIndex: number): Promise<void> {
-    const m = this.mem;
-    const effective = Math.max(m.firstIndex() - 1, Math.min(compactIndex, m.lastIndex()));
-    let compactTerm: number;
-    try {
-      compactTerm = m.term(effective);
-    } catch (err) {
-      throw new RaftError('COMPACTED', `cannot compact to ${effective}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    void m.compact(meta, compactIndex);
-    return this.wal.append({ kind: 'compact', group: this.group, meta, compactIndex: effective, compactTerm });
-  }
-
-  close(): Promise<void> {
-    return this.wal.close();
-  }
+function checkGroupId(group: number): void {
+  assert(Number.isInteger(group) && group >= 0 && group <= 0xffff_ffff, `invalid group id ${group}`);
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeelClient } from '../../src/client/keel-client.js';
+import { Wal } from '../../src/storage/wal.js';
 import { killLiveChildren } from '../support/child-lines.js';
 import { KeelProcess, eventually, freePorts, runKeel, tempDir } from '../support/keel-process.js';
 
@@ -222,6 +223,10 @@ describe('a three-node cluster of real processes', () => {
     // Removed from its last group, node 4 shuts itself down (the multiraft example's behaviour).
     expect(await Promise.race([joiner.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(0);
     nodes.delete(4);
+    // Both groups were deleted from its write-ahead log, not only stopped.
+    const wal4 = await Wal.open(path.join(dir, 'n4', 'wal'));
+    expect(wal4.groupIds()).toEqual([]);
+    await wal4.close();
   }, 90_000);
 
   it('stops every node cleanly on SIGTERM, all at once, right after load', async () => {

@@ -2,14 +2,24 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Wal, WalCorruptError, repairWal } from '../../src/storage/wal.js';
+import { Wal, WalCorruptError, WalGroupDeletedError, repairWal } from '../../src/storage/wal.js';
 import { crc32c } from '../../src/storage/crc32c.js';
+import type { Entry } from '../../src/raft/types.js';
 import { entryRange, runLogStorageConformance } from './log-storage-conformance.js';
 
 runLogStorageConformance('Wal (one group)', async (dir) => (await Wal.open(dir, { segmentBytes: 4096 })).storage(7), { reopenable: true });
 runLogStorageConformance(
   'Wal (memFirst)',
   async (dir) => (await Wal.open(dir, { segmentBytes: 4096, persistence: { strategy: 'memFirst', flushThreshold: 8, flushIntervalMs: 5 } })).storage(3),
+  { reopenable: true },
+);
+
+// With no entry cache every read goes to the segment files.
+runLogStorageConformance('Wal (no entry cache)', async (dir) => (await Wal.open(dir, { segmentBytes: 4096, entryCacheBytes: 0 })).storage(9), { reopenable: true });
+runLogStorageConformance(
+  'Wal (memFirst, no entry cache)',
+  async (dir) =>
+    (await Wal.open(dir, { segmentBytes: 4096, entryCacheBytes: 0, persistence: { strategy: 'memFirst', flushThreshold: 8, flushIntervalMs: 5 } })).storage(4),
   { reopenable: true },
 );
 
@@ -246,5 +256,222 @@ describe('Wal', () => {
     }
     expect(recovered).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
+  });
+});
+
+const CONF = { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+
+function sameEntries(got: readonly Entry[], want: readonly Entry[]): void {
+  expect(got.length).toBe(want.length);
+  got.forEach((e, i) => {
+    const w = want[i];
+    expect(e.index).toBe(w?.index);
+    expect(e.term).toBe(w?.term);
+    expect(Buffer.from(e.data).equals(Buffer.from(w?.data ?? new Uint8Array(0))), `entry ${e.index} differs`).toBe(true);
+  });
+}
+
+describe('Wal memory: an index in memory, payloads on disk', () => {
+  it('keeps cached payloads under the limit while thousands of 4 KiB entries are written and read back from disk', async () => {
+    const dir = await tempDir();
+    const cacheBytes = 256 * 1024;
+    const opts = { segmentBytes: 1024 * 1024, entryCacheBytes: cacheBytes, maxSegments: 64 };
+    const wal = await Wal.open(dir, opts);
+    const s = wal.storage(1);
+    const want = entryRange(1, 3000, 2, 4096);
+    for (let i = 0; i < want.length; i += 10) {
+      await s.save({ entries: want.slice(i, i + 10) });
+      expect(wal.cachedBytes).toBeLessThanOrEqual(cacheBytes);
+    }
+    expect(wal.indexedEntries).toBe(3000);
+    // The tail just written is a cache hit: no disk read.
+    const readsBefore = wal.stats.diskReads;
+    sameEntries(s.entries(2991, 3001, Infinity), want.slice(2990));
+    expect(wal.stats.diskReads).toBe(readsBefore);
+    // The whole log: 12 MiB through a 256 KiB cache, in replication-sized pieces.
+    const got: Entry[] = [];
+    for (let lo = 1; lo <= 3000; lo = (got[got.length - 1]?.index ?? 0) + 1) got.push(...s.entries(lo, 3001, 1024 * 1024));
+    sameEntries(got, want);
+    expect(wal.stats.diskReads).toBeGreaterThan(readsBefore);
+    expect(wal.cachedBytes).toBeLessThanOrEqual(cacheBytes);
+    await wal.close();
+
+    const again = await Wal.open(dir, opts);
+    expect(again.cachedBytes).toBe(0); // recovery indexes, it does not load payloads
+    expect(again.indexedEntries).toBe(3000);
+    const r = again.storage(1);
+    expect(r.term(3000)).toBe(2);
+    sameEntries(r.entries(1, 3001, Infinity), want);
+    expect(again.cachedBytes).toBeLessThanOrEqual(cacheBytes);
+    await again.close();
+  });
+
+  it('never serves an overwritten suffix, from the cache or from its old place on disk', async () => {
+    const dir = await tempDir();
+    for (const entryCacheBytes of [0, 1024 * 1024]) {
+      const sub = path.join(dir, String(entryCacheBytes));
+      const wal = await Wal.open(sub, { entryCacheBytes });
+      const s = wal.storage(1);
+      await s.save({ entries: entryRange(1, 10, 1, 100) });
+      expect(s.entries(1, 11, Infinity)).toHaveLength(10);
+      const overwritten = [...entryRange(1, 4, 1, 100), ...entryRange(5, 7, 2, 50)];
+      await s.save({ entries: overwritten.slice(4) });
+      sameEntries(s.entries(1, 8, Infinity), overwritten);
+      // A snapshot install discards everything; entries after it are new.
+      await s.save({ snapshot: { index: 20, term: 3, confState: CONF }, entries: entryRange(21, 22, 3, 10) });
+      sameEntries(s.entries(21, 23, Infinity), entryRange(21, 22, 3, 10));
+      await wal.close();
+      const again = await Wal.open(sub, { entryCacheBytes });
+      sameEntries(again.storage(1).entries(21, 23, Infinity), entryRange(21, 22, 3, 10));
+      await again.close();
+    }
+  });
+
+  it('serves entries not yet written (memFirst) from memory, then from disk once flushed', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { entryCacheBytes: 0, persistence: { strategy: 'memFirst', flushThreshold: 1000, flushIntervalMs: 20 } });
+    const s = wal.storage(1);
+    const want = entryRange(1, 50, 1, 300);
+    await s.save({ entries: want });
+    expect(wal.stats.fsyncs).toBe(0);
+    sameEntries(s.entries(1, 51, Infinity), want);
+    await eventually(() => wal.stats.fsyncs === 1);
+    sameEntries(s.entries(1, 51, Infinity), want);
+    expect(wal.stats.diskReads).toBeGreaterThan(0);
+    await wal.close();
+  });
+
+  it('moves the index with a rewrite, and reads the rewritten entries from the new segment', async () => {
+    const dir = await tempDir();
+    const opts = { segmentBytes: 2048, maxSegments: 4, entryCacheBytes: 0 };
+    const wal = await Wal.open(dir, opts);
+    const busy = wal.storage(1);
+    const idle = wal.storage(2);
+    const idleEntries = entryRange(1, 5, 5, 100);
+    await idle.save({ entries: idleEntries, hardState: { term: 5, vote: 2, commit: 2 } });
+    const firstSegment = wal.segmentFiles()[0];
+    for (let i = 1; i <= 400; i++) {
+      await busy.save({ entries: entryRange(i, i, 1, 64) });
+      if (i % 50 === 0) await busy.compact({ index: i, term: 1, confState: CONF }, i - 5);
+    }
+    expect(wal.stats.groupRewrites).toBeGreaterThan(0);
+    expect(wal.segmentFiles()).not.toContain(firstSegment);
+    sameEntries(idle.entries(1, 6, Infinity), idleEntries);
+    sameEntries(busy.entries(396, 401, Infinity), entryRange(396, 400, 1, 64));
+    await wal.close();
+    const again = await Wal.open(dir, opts);
+    sameEntries(again.storage(2).entries(1, 6, Infinity), idleEntries);
+    await again.close();
+  });
+});
+
+describe('Wal reads from disk', () => {
+  it('reads a record larger than the verified-read limit over just the entries asked for', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { entryCacheBytes: 0 });
+    const s = wal.storage(1);
+    const want = entryRange(1, 400, 1, 4096); // one record of 1.6 MiB
+    await s.save({ entries: want });
+    sameEntries(s.entries(200, 203, Infinity), want.slice(199, 202));
+    sameEntries(s.entries(1, 401, 64 * 1024), want.slice(0, 16));
+    sameEntries(s.entries(1, 401, Infinity), want);
+    await wal.close();
+  });
+
+  it('reports bytes changed under an open log as corruption, naming file and offset', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { entryCacheBytes: 0 });
+    const s = wal.storage(1);
+    for (let i = 1; i <= 5; i++) await s.save({ entries: entryRange(i, i, 1, 100) });
+    const [file] = wal.segmentFiles();
+    if (file === undefined) throw new Error('no segment');
+    const size = (await fs.stat(file)).size;
+    const h = await fs.open(file, 'r+');
+    await h.write(new Uint8Array([0xee]), 0, 1, size - 10); // inside the last entry's payload
+    await h.close();
+    sameEntries(s.entries(1, 5, Infinity), entryRange(1, 4, 1, 100));
+    const err = (() => {
+      try {
+        s.entries(5, 6, Infinity);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(WalCorruptError);
+    expect((err as WalCorruptError).file).toBe(file);
+    await wal.close();
+  });
+});
+
+describe('Wal group deletion', () => {
+  it('forgets a deleted group, also after reopening, and refuses writes through its old storage', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir);
+    const a = wal.storage(1);
+    const b = wal.storage(2);
+    await a.save({ entries: entryRange(1, 20, 1), hardState: { term: 1, vote: 1, commit: 20 } });
+    await b.save({ entries: entryRange(1, 5, 1) });
+    await a.compact({ index: 10, term: 1, confState: CONF }, 5);
+    await wal.deleteGroup(1);
+    expect(wal.groupIds()).toEqual([2]);
+    expect(() => a.save({ entries: entryRange(21, 21, 1) })).toThrow(WalGroupDeletedError);
+    await wal.close();
+    const again = await Wal.open(dir);
+    expect(again.groupIds()).toEqual([2]);
+    expect(again.storage(2).lastIndex()).toBe(5);
+    await again.close();
+  });
+
+  it('lets a group id be created again: the new group starts empty and survives reopening', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { segmentBytes: 2048 });
+    const old = wal.storage(3);
+    await old.save({ snapshot: { index: 40, term: 4, confState: CONF }, entries: entryRange(41, 60, 4, 64), hardState: { term: 4, vote: 2, commit: 50 } });
+    await wal.deleteGroup(3);
+    const fresh = wal.storage(3);
+    expect(fresh.lastIndex()).toBe(0);
+    expect(fresh.snapshot().index).toBe(0);
+    expect(fresh.initialState().hardState).toEqual({ term: 0, vote: 0, commit: 0 });
+    await fresh.save({ entries: entryRange(1, 3, 1, 16), hardState: { term: 1, vote: 1, commit: 1 } });
+    // Enough writes of another group to rotate segments: the checkpoints must not bring the old group back.
+    const other = wal.storage(9);
+    for (let i = 1; i <= 100; i++) await other.save({ entries: entryRange(i, i, 1, 64) });
+    expect(wal.segmentFiles().length).toBeGreaterThan(2);
+    await wal.close();
+    const again = await Wal.open(dir, { segmentBytes: 2048 });
+    const r = again.storage(3);
+    expect(r.firstIndex()).toBe(1);
+    expect(r.lastIndex()).toBe(3);
+    expect(r.snapshot().index).toBe(0);
+    expect(r.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 1 });
+    sameEntries(r.entries(1, 4, Infinity), entryRange(1, 3, 1, 16));
+    await again.close();
+  });
+
+  it('no longer counts a deleted group as pinning old segments, and a deletion with nothing after it stays deleted', async () => {
+    const dir = await tempDir();
+    const opts = { segmentBytes: 2048, maxSegments: 64 };
+    const wal = await Wal.open(dir, opts);
+    const gone = wal.storage(5);
+    const busy = wal.storage(6);
+    // Group 5 writes early and never compacts: it pins the first segment.
+    await gone.save({ entries: entryRange(1, 3, 1, 32) });
+    for (let i = 1; i <= 200; i++) {
+      await busy.save({ entries: entryRange(i, i, 1, 64) });
+      if (i % 20 === 0) await busy.compact({ index: i, term: 1, confState: CONF }, i);
+    }
+    const pinned = wal.segmentFiles().length;
+    expect(pinned).toBeGreaterThan(4);
+    expect(wal.stats.groupRewrites).toBe(0);
+    await wal.deleteGroup(5);
+    await busy.save({ entries: entryRange(201, 201, 1, 64) });
+    await wal.barrier();
+    expect(wal.segmentFiles().length).toBeLessThanOrEqual(2);
+    await wal.close();
+    const again = await Wal.open(dir, opts);
+    expect(again.groupIds()).toEqual([6]);
+    expect(again.storage(6).lastIndex()).toBe(201);
+    await again.close();
   });
 });
