@@ -335,11 +335,14 @@ export class Wal implements GroupLogHost {
 
   private async flushLoop(force: boolean): Promise<void> {
     let forced = force;
+    /** The batch being written: its callers wait too, and must hear of a failure. */
+    let inFlight: PendingWrite[] = [];
     try {
       while (this.pending.length > 0 && (forced || this.forceNext || this.needsFlush())) {
         forced = false;
         this.forceNext = false;
         const batch = this.pending;
+        inFlight = batch;
         this.pending = [];
         let current = this.segments[this.segments.length - 1];
         assert(current !== undefined, 'no current segment');
@@ -362,6 +365,7 @@ export class Wal implements GroupLogHost {
           offset += p.bytes.byteLength;
           if (p.record !== undefined) this.noteDurable(p.record, current);
         }
+        inFlight = [];
         for (const p of batch) p.resolve();
         await this.collectGarbage();
       }
@@ -369,7 +373,7 @@ export class Wal implements GroupLogHost {
       // A failed write or fsync leaves the file in an unknown state: refuse all further
       // writes (the node must restart and recover) rather than acknowledge anything more.
       this.fatal = err instanceof Error ? err : new Error(String(err));
-      for (const p of this.pending) p.reject(this.fatal);
+      for (const p of [...inFlight, ...this.pending]) p.reject(this.fatal);
       this.pending = [];
     } finally {
       this.flushing = false;

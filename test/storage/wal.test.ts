@@ -82,6 +82,16 @@ describe('Wal persistence strategies', () => {
     await wal.close();
   });
 
+  it('fails the writes of a batch whose write fails, and every write after it', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir);
+    // The segment's descriptor closed under the log: the next durable write fails (EBADF).
+    await (wal as unknown as { handle: { close(): Promise<void> } }).handle.close();
+    const first = wal.storage(1).save({ entries: entryRange(1, 1, 1) });
+    await expect(first).rejects.toThrow(/EBADF|closed/);
+    await expect(wal.storage(2).save({ entries: entryRange(1, 1, 1) })).rejects.toThrow(/EBADF|closed/);
+  });
+
   it('diskFirst holds a lazy write (commit index only) for the next fsync, or flushes it after a while', async () => {
     const dir = await tempDir();
     const wal = await Wal.open(dir);
