@@ -10,7 +10,7 @@ import { MemoryBackedLogStorage } from './memory-backed-log-storage.js';
 import { MemoryLogStorage } from './memory-log-storage.js';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, decodeRecordPayload, encodeRecord } from './wal-record.js';
 import type { WalRecord } from './wal-record.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../util/crc32c.js';
 import { fsyncDir } from './fsync-dir.js';
 
 export interface WalOptions {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Wal, WalCorruptError, repairWal } from '../../src/storage/wal.js';
-import { crc32c } from '../../src/storage/crc32c.js';
+import { crc32c } from '../../src/util/crc32c.js';
 import { entryRange, runLogStorageConformance } from './log-storage-conformance.js';
 
 runLogStorageConformance('Wal (one group)', async (dir) => (await Wal.open(dir, { segmentBytes: 4096 })).storage(7), { reopenable: true });
