@@ -4,6 +4,7 @@ import type { AppliedCommand, OutgoingMessage, StateMachine } from '../../src/no
 import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
 import { ProposalDedup, encodeNodeSnapshot } from '../../src/node/proposal-dedup.js';
 import { RaftNode } from '../../src/node/raft-node.js';
+import { saveSnapshot, stageSnapshotCopy } from '../../src/node/snapshot-io.js';
 import type { LeaderChange } from '../../src/node/raft-node.js';
 import { bootstrapStorage } from '../../src/raft/bootstrap.js';
 import { EMPTY_CONF_STATE } from '../../src/raft/types.js';
@@ -75,7 +76,10 @@ class LocalCluster {
     for (const om of msgs) {
       setImmediate(() => {
         if (this.down.has(from) || this.down.has(om.message.to)) return;
-        this.members.get(om.message.to)?.node.receive(om.message, om.snapshotData);
+        const to = this.members.get(om.message.to);
+        if (to === undefined) return;
+        if (om.snapshot === undefined) to.node.receive(om.message);
+        else void stageSnapshotCopy(to.snapshots, om.snapshot).then((staged) => to.node.receive(om.message, staged));
       });
     }
   }
@@ -303,7 +307,7 @@ describe('RaftNode', () => {
     await storage.save({ entries: [2, 3, 4, 5].map((index) => ({ index, term: 1, type: 'normal' as const, data: enc.encode('9') })), hardState: { term: 1, vote: 0, commit: 1 } });
     const snapshots = new MemorySnapshotStore();
     const cs = { voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
-    await snapshots.save({ index: 3, term: 2, confState: cs }, encodeNodeSnapshot(new ProposalDedup(), enc.encode('42')));
+    await saveSnapshot(snapshots, { index: 3, term: 2, confState: cs }, encodeNodeSnapshot(new ProposalDedup(), enc.encode('42')));
     cluster = new LocalCluster();
     const m = await cluster.boot(1, storage, snapshots);
     expect(m.sm.total).toBe(42);
