@@ -158,8 +158,9 @@ class InboundStream {
       this.state = 'staging';
       this.chain
         .then(async (w) => {
-          if (w === undefined || this.state !== 'staging') return;
-          const staged = await w.stage();
+          if (this.state !== 'staging') return;
+          // No writer: the group refused the snapshot after every chunk had already arrived.
+          const staged = w === undefined ? undefined : await w.stage();
           this.state = 'done';
           this.owner.finished(this, staged);
         })
@@ -169,18 +170,25 @@ class InboundStream {
     }
   }
 
-  /** Stops the stream and removes what it wrote. Once staging has begun, the stream finishes instead. */
+  /**
+   * Stops the stream and removes what it wrote. Once every chunk has arrived the stream
+   * finishes instead: the snapshot is complete, and the node decides whether it is still wanted.
+   */
   abort(why: string): void {
     if (this.state !== 'receiving') return;
-    this.state = 'aborted';
-    this.owner.log('info', `snapshot at index ${this.message.snapshot?.index ?? '?'} for group ${this.group} from node ${this.conn.from} dropped: ${why}`);
-    this.owner.finished(this, undefined);
-    this.chain.then((w) => w?.abort()).catch(() => undefined);
+    this.drop('info', why);
   }
 
+  /** A create, write or stage failed (the writer has removed its file); nothing is delivered. */
   private onError(err: unknown): void {
     if (this.state === 'aborted' || this.state === 'done') return;
-    this.state = 'receiving'; // so abort runs once, from whichever phase failed
-    this.abort(`writing it failed: ${err instanceof Error ? err.message : String(err)}`);
+    this.drop('warn', `writing it failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private drop(level: 'info' | 'warn', why: string): void {
+    this.state = 'aborted';
+    this.owner.log(level, `snapshot at index ${this.message.snapshot?.index ?? '?'} for group ${this.group} from node ${this.conn.from} dropped: ${why}`);
+    this.owner.finished(this, undefined);
+    this.chain.then((w) => w?.abort()).catch(() => undefined);
   }
 }
