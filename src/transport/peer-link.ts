@@ -20,7 +20,7 @@ export interface TransportLimits {
   readonly snapshotChunkBytes: number;
   /** Stop writing while this many bytes wait in the socket (backpressure). */
   readonly highWaterBytes: number;
-  /** Largest snapshot a node accepts. */
+  /** Largest snapshot a node accepts (it streams to disk; the bound guards the disk against a broken peer). */
   readonly maxSnapshotBytes: number;
 }
 
@@ -29,7 +29,9 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   maxFrameBytes: 64 * 1024 * 1024,
   snapshotChunkBytes: 1024 * 1024,
   highWaterBytes: 8 * 1024 * 1024,
-  maxSnapshotBytes: 2 * 1024 * 1024 * 1024,
+  // Received snapshots stream to disk, but the node restores its state machine from one buffer
+  // (StateMachine.restore takes one), and Node's buffers stop at 4 GiB.
+  maxSnapshotBytes: 4 * 1024 * 1024 * 1024,
 };
 
 export interface PeerLinkEvents {
