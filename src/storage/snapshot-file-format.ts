@@ -51,7 +51,7 @@ export async function readHeader(h: FileHandle, file: string): Promise<SnapshotF
   const fixed = await readAt(h, 0, Math.min(FIXED_HEADER_BYTES, fileBytes));
   if (fixed.byteLength < FIXED_HEADER_BYTES) throw new SnapshotCorruptError(file, 'too short for a header');
   const v = new DataView(fixed.buffer, fixed.byteOffset, fixed.byteLength);
-  if (v.getUint32(0) !== MAGIC) throw new SnapshotCorruptError(file, 'not a snapshot file (bad magic)');
+  if (v.getUint32(0) !== MAGIC) return readFirstFormatHeader(h, file, fileBytes, v.getUint32(0));
   if (v.getUint32(4) !== FORMAT_VERSION) throw new SnapshotCorruptError(file, `unknown format version ${v.getUint32(4)}`);
   const metaLength = v.getUint32(20);
   if (metaLength > MAX_META_BYTES || FIXED_HEADER_BYTES + metaLength > fileBytes) throw new SnapshotCorruptError(file, 'metadata runs past the end');
@@ -61,6 +61,25 @@ export async function readHeader(h: FileHandle, file: string): Promise<SnapshotF
   const dataOffset = FIXED_HEADER_BYTES + metaLength;
   if (dataOffset + dataBytes !== fileBytes) throw new SnapshotCorruptError(file, `expected ${dataBytes} bytes of data, found ${fileBytes - dataOffset}`);
   return { meta: decodeMeta(whole.subarray(FIXED_HEADER_BYTES), file), dataBytes, dataCrc32c: v.getUint32(16), dataOffset };
+}
+
+/**
+ * The first format (before streaming): a 4-byte length, a JSON header `{meta, bytes, crc32c}`,
+ * then the data. Still read, so a data directory from an earlier build starts; never written.
+ */
+async function readFirstFormatHeader(h: FileHandle, file: string, fileBytes: number, headerLength: number): Promise<SnapshotFileHeader> {
+  if (headerLength > MAX_META_BYTES || 4 + headerLength > fileBytes) throw new SnapshotCorruptError(file, 'not a snapshot file (bad magic)');
+  let doc: { meta?: SnapshotMeta; bytes?: unknown; crc32c?: unknown };
+  try {
+    doc = JSON.parse(new TextDecoder().decode(await readAt(h, 4, headerLength))) as typeof doc;
+  } catch {
+    throw new SnapshotCorruptError(file, 'not a snapshot file (bad magic)');
+  }
+  const { meta, bytes, crc32c: crc } = doc;
+  if (meta === undefined || typeof bytes !== 'number' || typeof crc !== 'number') throw new SnapshotCorruptError(file, 'header is incomplete');
+  const dataOffset = 4 + headerLength;
+  if (dataOffset + bytes !== fileBytes) throw new SnapshotCorruptError(file, `expected ${bytes} bytes of data, found ${fileBytes - dataOffset}`);
+  return { meta, dataBytes: bytes, dataCrc32c: crc, dataOffset };
 }
 
 /** Exactly `length` bytes from `position`, fewer only at the end of the file. */

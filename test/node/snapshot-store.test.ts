@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
 import { readSnapshotBytes, saveSnapshot } from '../../src/node/snapshot-io.js';
 import { FileSnapshotStore, SnapshotCorruptError } from '../../src/storage/file-snapshot-store.js';
+import { crc32c } from '../../src/util/crc32c.js';
 import { runSnapshotStoreConformance } from './snapshot-store-conformance.js';
 
 runSnapshotStoreConformance('MemorySnapshotStore', () => Promise.resolve(new MemorySnapshotStore()), {
@@ -46,6 +47,20 @@ describe('FileSnapshotStore', () => {
     await fs.writeFile(path.join(dir, '0000000000000005-1.snap.1.tmp'), 'half');
     await FileSnapshotStore.open(dir, { keep: 2 });
     expect((await fs.readdir(dir)).sort()).toEqual(['0000000000000003-1.snap', '0000000000000004-1.snap']);
+  });
+
+  it('reads a snapshot file of the first format (a JSON header), as earlier builds wrote it', async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-fsnap-'));
+    const data = Uint8Array.from({ length: 300 }, (_, i) => i & 255);
+    const header = new TextEncoder().encode(JSON.stringify({ meta: meta(12), bytes: data.byteLength, crc32c: crc32c(data) }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(header.byteLength);
+    await fs.writeFile(path.join(dir, '0000000000000012-1.snap'), Buffer.concat([length, header, data]));
+    const s = await FileSnapshotStore.open(dir);
+    expect(s.latest()?.meta).toEqual(meta(12));
+    expect([...(await readSnapshotBytes(s.latest() ?? fail()))]).toEqual([...data]);
+    await saveSnapshot(s, meta(13), new Uint8Array([1]));
+    expect((await FileSnapshotStore.open(dir)).latest()?.meta).toEqual(meta(13));
   });
 
   it('refuses a newest snapshot with a damaged header at open, naming the file', async () => {
