@@ -4,7 +4,8 @@
  */
 export { RaftNode } from './node/raft-node.js';
 export type { LeaderChange, RaftNodeOptions, ReadConsistency } from './node/raft-node.js';
-export type { AppliedCommand, OutgoingMessage, SnapshotStore, StateMachine, Transport } from './node/interfaces.js';
+export type { AppliedCommand, OutgoingMessage, SnapshotSource, SnapshotStore, SnapshotWriter, StagedSnapshot, StateMachine, Transport } from './node/interfaces.js';
+export { readSnapshotBytes, saveSnapshot, stageSnapshotCopy } from './node/snapshot-io.js';
 export { NodeError, isNodeError } from './node/errors.js';
 export type { NodeErrorCode } from './node/errors.js';
 export { MemorySnapshotStore } from './node/memory-snapshot-store.js';

@@ -27,11 +27,17 @@ export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promis
   // The transport delivers to the node, which is created with the transport: a holder breaks the cycle.
   const holder: { node?: RaftNode<R> } = {};
   const self = opts.peers.get(opts.id);
+  // One store, shared: the transport stages inbound snapshots in it, the node commits them.
+  const snapshots = await FileSnapshotStore.open(path.join(opts.dataDir, 'snapshots'));
   const transport = new PeerTransport({
     localId: opts.id,
     clusterId: opts.clusterId,
     handlers: {
-      deliver: (_group, message, snapshotData) => holder.node?.receive(message, snapshotData),
+      deliver: (_group, message, staged) => {
+        if (holder.node !== undefined) holder.node.receive(message, staged);
+        else void staged?.discard();
+      },
+      snapshotStore: (group) => Promise.resolve(group === 1 ? snapshots : undefined),
       unreachable: (_group, peer) => holder.node?.reportUnreachable(peer),
       snapshotFailed: (_group, peer) => holder.node?.reportSnapshot(peer, false),
       acceptsPeer: (peer) => opts.peers.has(peer),
@@ -47,7 +53,7 @@ export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promis
     storage,
     stateMachine: opts.stateMachine,
     transport: transport.forGroup(1),
-    snapshots: await FileSnapshotStore.open(path.join(opts.dataDir, 'snapshots')),
+    snapshots,
     bootId: await nextBootId(opts.dataDir), // grows with every start
   });
   holder.node = node;

@@ -21,10 +21,11 @@ export interface StateMachine<Result = unknown> {
   restore(data: Uint8Array): Promise<void> | void;
 }
 
-/** A message on its way to a peer; `snapshotData` rides beside a `snap` message. */
+/** A message on its way to a peer; a `snap` message carries the source of its snapshot's bytes. */
 export interface OutgoingMessage {
   readonly message: Message;
-  readonly snapshotData?: Uint8Array;
+  /** Read by the transport chunk by chunk, only as fast as the peer takes them. */
+  readonly snapshot?: SnapshotSource;
 }
 
 /**
@@ -35,10 +36,54 @@ export interface Transport {
   send(messages: readonly OutgoingMessage[]): void;
 }
 
+/**
+ * One stored snapshot: its metadata and size at once, its bytes on demand. Reading never loads
+ * the whole snapshot: a multi-gigabyte state must not sit in memory twice.
+ */
+export interface SnapshotSource {
+  readonly meta: SnapshotMeta;
+  readonly totalBytes: number;
+  /**
+   * The bytes in order, at most `maxChunkBytes` per chunk, read only as the caller pulls. The
+   * checksum is verified as they stream; the last chunk is yielded only once it matched, else
+   * the iterator throws a SnapshotCorruptError. Returning early releases what the read holds.
+   */
+  chunks(maxChunkBytes: number): AsyncIterableIterator<Uint8Array>;
+}
+
+/**
+ * A snapshot being written, chunk by chunk. Nothing is visible until it is staged and then
+ * committed; `abort` (or a crash) before that leaves nothing behind.
+ */
+export interface SnapshotWriter {
+  readonly meta: SnapshotMeta;
+  /** Appends bytes. Await each write before the next: that is the backpressure. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the bytes durable, not yet current. Resolves with the staged snapshot. */
+  stage(): Promise<StagedSnapshot>;
+  /** Drops everything written. Safe to call more than once, and after a failed write. */
+  abort(): Promise<void>;
+}
+
+/**
+ * A complete, durable snapshot that is not the store's latest yet: one received from a leader
+ * and waiting for raft to accept it. A crash now leaves the store on its previous snapshot
+ * (the staged one is removed when the store reopens).
+ */
+export interface StagedSnapshot extends SnapshotSource {
+  /**
+   * Makes this the store's latest snapshot, durably, and prunes old ones. A snapshot not newer
+   * than the current latest is discarded instead (it can never be installed).
+   */
+  commit(): Promise<void>;
+  /** Removes it: raft rejected it, or a newer one superseded it. */
+  discard(): Promise<void>;
+}
+
 /** Where snapshot bytes live. The log storage records only their metadata. */
 export interface SnapshotStore {
-  /** Durably stores a snapshot; resolves once it survives a crash. */
-  save(meta: SnapshotMeta, data: Uint8Array): Promise<void>;
-  /** The newest stored snapshot, if any. */
-  latest(): { meta: SnapshotMeta; data: Uint8Array } | undefined;
+  /** The newest committed snapshot, if any: metadata at once, bytes on demand. */
+  latest(): SnapshotSource | undefined;
+  /** Starts writing a snapshot (see SnapshotWriter); the store may hold several at once. */
+  create(meta: SnapshotMeta): Promise<SnapshotWriter>;
 }

@@ -9,10 +9,11 @@ import type { LogStorage } from '../raft/storage.js';
 import { NONE } from '../raft/types.js';
 import type { ConfChange, ConfState, Entry, NodeId, ReadState, SnapshotMeta, StateRole } from '../raft/types.js';
 import { NodeError } from './errors.js';
-import type { AppliedCommand, OutgoingMessage, SnapshotStore, StateMachine, Transport } from './interfaces.js';
+import type { AppliedCommand, OutgoingMessage, SnapshotStore, StagedSnapshot, StateMachine, Transport } from './interfaces.js';
 import { PROPOSAL_HEADER_BYTES, unwrapCommand, wrapCommand } from './proposal-id.js';
 import { ProposalDedup, decodeNodeSnapshot, encodeNodeSnapshot } from './proposal-dedup.js';
 import type { ProposalId } from './proposal-id.js';
+import { readSnapshotBytes, saveSnapshot } from './snapshot-io.js';
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'eventual';
 
@@ -100,8 +101,11 @@ export class RaftNode<R = unknown> {
   /** Reads whose index is known, waiting for the state machine to catch up. */
   private readsAwaitingApply: PendingRead[] = [];
   private readCtxSeq = 0;
-  /** Snapshot bytes received with `snap` messages, until the core accepts or drops them. */
-  private readonly incomingSnapshots = new Map<number, Uint8Array>();
+  /**
+   * Staged snapshots the core accepted, by index, until the Ready loop installs them. Only
+   * accepted ones are kept: one the core refused is discarded at once (see receive).
+   */
+  private readonly incomingSnapshots = new Map<number, StagedSnapshot>();
 
   private appliedIndex: number;
   private appliedTerm: number;
@@ -153,7 +157,7 @@ export class RaftNode<R = unknown> {
       else await s.save({ snapshot: snap.meta, entries: [] });
     }
     if (snap !== undefined && snap.meta.index >= opts.storage.firstIndex() - 1) {
-      const decoded = decodeNodeSnapshot(snap.data);
+      const decoded = decodeNodeSnapshot(await readSnapshotBytes(snap));
       await opts.stateMachine.restore(decoded.stateMachine);
       dedup = decoded.dedup;
       applied = snap.meta.index;
@@ -180,19 +184,35 @@ export class RaftNode<R = unknown> {
     this.kick();
   }
 
-  /** A message from a peer (with the snapshot bytes beside a `snap` message). */
-  receive(m: Message, snapshotData?: Uint8Array): void {
-    if (this.stopped) return;
-    if (m.type === 'snap' && m.snapshot !== undefined && snapshotData !== undefined) {
-      // Keep only the newest: older ones can never be installed once a newer one arrived.
-      this.incomingSnapshots.clear();
-      this.incomingSnapshots.set(m.snapshot.index, snapshotData);
+  /**
+   * A message from a peer. A `snap` message comes with its snapshot already staged in this
+   * node's snapshot store (durable, not current): the transport wrote it there as it arrived.
+   * If the core accepts it, the Ready loop commits it and restores the state machine from it;
+   * otherwise (stale, or this node is not a follower) it is discarded here.
+   */
+  receive(m: Message, staged?: StagedSnapshot): void {
+    if (this.stopped || (m.type === 'snap' && staged === undefined)) {
+      // A snapshot without its bytes cannot be installed; the leader sends it again.
+      if (staged !== undefined) this.discard(staged);
+      return;
     }
+    const pendingBefore = this.raw.raft.log.unstable.snapshot;
     try {
       this.raw.step(m);
     } catch (err) {
       // A late response from a removed peer, or garbage: drop it, never crash the node.
       if (!isRaftError(err)) throw err;
+    }
+    if (staged !== undefined) {
+      const pending = this.raw.raft.log.unstable.snapshot;
+      if (pending !== pendingBefore && pending?.index === staged.meta.index && pending.term === staged.meta.term) {
+        // Accepted. An older accepted one not yet taken by the Ready loop is superseded.
+        for (const older of this.incomingSnapshots.values()) this.discard(older);
+        this.incomingSnapshots.clear();
+        this.incomingSnapshots.set(staged.meta.index, staged);
+      } else {
+        this.discard(staged);
+      }
     }
     this.kick();
   }
@@ -317,6 +337,8 @@ export class RaftNode<R = unknown> {
     this.stopped = true;
     const err = new NodeError('STOPPED', 'node stopped');
     this.failAll(err);
+    for (const staged of this.incomingSnapshots.values()) this.discard(staged);
+    this.incomingSnapshots.clear();
   }
 
   get isStopped(): boolean {
@@ -437,13 +459,14 @@ export class RaftNode<R = unknown> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState.leader, rd.softState.role);
     this.sendMessages(rd.messages);
 
-    let snapshotData: Uint8Array | undefined;
+    let installing: StagedSnapshot | undefined;
     if (rd.snapshot !== undefined) {
-      snapshotData = this.incomingSnapshots.get(rd.snapshot.index);
-      assert(snapshotData !== undefined, `no bytes for accepted snapshot ${rd.snapshot.index}`);
+      installing = this.incomingSnapshots.get(rd.snapshot.index);
+      assert(installing !== undefined, `no staged bytes for accepted snapshot ${rd.snapshot.index}`);
       this.incomingSnapshots.delete(rd.snapshot.index);
-      // The bytes must be durable before the log records that they exist.
-      await this.opts.snapshots.save(rd.snapshot, snapshotData);
+      // The bytes are durable already (staged); they must be the store's latest before the log
+      // records the snapshot, so a restart finds them (see start).
+      await installing.commit();
     }
     if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
       const saved = this.opts.storage.save({
@@ -461,8 +484,8 @@ export class RaftNode<R = unknown> {
     if (this.stopped) return;
     this.sendMessages(rd.messagesAfterPersist);
 
-    if (rd.snapshot !== undefined && snapshotData !== undefined) {
-      const decoded = decodeNodeSnapshot(snapshotData);
+    if (rd.snapshot !== undefined && installing !== undefined) {
+      const decoded = decodeNodeSnapshot(await readSnapshotBytes(installing));
       await this.opts.stateMachine.restore(decoded.stateMachine);
       this.dedup = decoded.dedup;
       this.appliedIndex = rd.snapshot.index;
@@ -488,7 +511,7 @@ export class RaftNode<R = unknown> {
           this.raw.reportSnapshot(m.to, false);
           continue;
         }
-        out.push({ message: m, snapshotData: snap.data });
+        out.push({ message: m, snapshot: snap });
         sentSnapshots.push(m.to);
       } else {
         out.push({ message: m });
@@ -634,7 +657,7 @@ export class RaftNode<R = unknown> {
     // it, on a newer snapshot from the leader that is still being saved.
     const meta: SnapshotMeta = { index, term: this.appliedTerm, confState: this.confState };
     const data = encodeNodeSnapshot(this.dedup, await this.opts.stateMachine.snapshot());
-    await this.opts.snapshots.save(meta, data);
+    await saveSnapshot(this.opts.snapshots, meta, data);
     this.lastSnapshotIndex = index;
     let compactIndex = index - this.keepAfterSnapshot;
     const r = this.raw.raft;
@@ -646,6 +669,11 @@ export class RaftNode<R = unknown> {
     }
     compactIndex = Math.max(compactIndex, this.opts.storage.firstIndex() - 1);
     await this.opts.storage.compact(meta, Math.min(compactIndex, index));
+  }
+
+  /** Drops a staged snapshot that will not be installed; a failure only leaves a temp file the store's next open removes. */
+  private discard(staged: StagedSnapshot): void {
+    staged.discard().catch(() => undefined);
   }
 
   private expireDeadlines(): void {

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import type { StagedSnapshot } from '../node/interfaces.js';
 import { RaftNode } from '../node/raft-node.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { isNodeError, NodeError } from '../node/errors.js';
@@ -94,7 +96,13 @@ export class Host {
   private meta: NodeMeta | undefined;
   private readonly groups = new Map<number, GroupRuntime>();
   private readonly creating = new Map<number, Promise<GroupRuntime>>();
-  private readonly pending = new Map<number, { message: Message; data: Uint8Array | undefined }[]>();
+  private readonly pending = new Map<number, { message: Message; staged: StagedSnapshot | undefined }[]>();
+  /**
+   * Each group's snapshot store, opened once: the transport writes inbound snapshots into it
+   * (perhaps before the group exists here) and the group's node reads and commits them.
+   * Opening twice would not do: an open removes the temporary files of writes in progress.
+   */
+  private readonly snapshotStores = new Map<number, Promise<FileSnapshotStore>>();
   /** Addresses learned outside any group's directory: the initial cluster, handshakes, joins. */
   private readonly addressHints = new Map<number, MemberAddress>();
   private ticker: NodeJS.Timeout | undefined;
@@ -108,7 +116,8 @@ export class Host {
       localId: opts.nodeId,
       clusterId: opts.clusterId,
       handlers: {
-        deliver: (group, message, data) => this.deliver(group, message, data),
+        deliver: (group, message, staged) => this.deliver(group, message, staged),
+        snapshotStore: (group) => this.inboundSnapshotStore(group),
         unreachable: (group, peer) => this.groups.get(group)?.node.reportUnreachable(peer),
         snapshotFailed: (group, peer) => this.groups.get(group)?.node.reportSnapshot(peer, false),
         acceptsPeer: (peer) => this.acceptsPeer(peer),
@@ -131,11 +140,9 @@ export class Host {
       onWarning: (m) => this.opts.log.warn(m),
     });
     const removed = new Set(this.meta.removedGroups);
-    for (const g of this.wal.groupIds()) {
-      // A group removed just before a crash may still be in the log: finish deleting it.
-      if (removed.has(g)) await this.wal.deleteGroup(g);
-      else await this.startGroup(g, undefined);
-    }
+    for (const g of this.wal.groupIds()) if (!removed.has(g)) await this.startGroup(g, undefined);
+    // A group removed just before a crash may still have a log or snapshots: finish deleting it.
+    for (const g of removed) await this.deleteGroupData(g);
     this.ticker = setInterval(() => {
       for (const g of this.groups.values()) g.node.tick();
     }, this.opts.raft.tickMs);
@@ -375,26 +382,51 @@ export class Host {
     if (this.stopped) throw new NodeError('STOPPED', 'node stopped');
   }
 
-  private deliver(group: number, message: Message, data: Uint8Array | undefined): void {
+  private deliver(group: number, message: Message, staged: StagedSnapshot | undefined): void {
     const g = this.groups.get(group);
-    if (message.type === 'snap' && data !== undefined) {
-      this.opts.log.info(`group ${group}: received a snapshot at index ${message.snapshot?.index ?? '?'} (${data.byteLength} bytes) from node ${message.from}`);
+    if (staged !== undefined) {
+      this.opts.log.info(`group ${group}: received a snapshot at index ${staged.meta.index} (${staged.totalBytes} bytes) from node ${message.from}`);
     }
     if (g !== undefined) {
-      g.node.receive(message, data);
+      g.node.receive(message, staged);
       return;
     }
-    if (!this.isOpen || group <= 0 || group > MAX_GROUP_ID || this.meta?.removedGroups.includes(group) === true) return;
+    const queue = this.pending.get(group) ?? [];
     // A leader (or candidate) of a group this node was added to: create the group with an empty
     // log; it learns the membership history by replication.
-    if (!['app', 'heartbeat', 'snap', 'vote', 'preVote', 'timeoutNow'].includes(message.type)) return;
-    const queue = this.pending.get(group) ?? [];
-    if (queue.length < MAX_PENDING_MESSAGES) queue.push({ message, data });
+    const creatable = this.mayCreateGroup(group) && ['app', 'heartbeat', 'snap', 'vote', 'preVote', 'timeoutNow'].includes(message.type);
+    if (!creatable || queue.length >= MAX_PENDING_MESSAGES) {
+      staged?.discard().catch(() => undefined);
+      return;
+    }
+    queue.push({ message, staged });
     this.pending.set(group, queue);
     if (!this.creating.has(group)) {
       this.opts.log.info(`node ${message.from} contacted this node for group ${group}; creating it`);
       this.createGroup(group, undefined).catch((err: unknown) => this.opts.log.error(`cannot create group ${group}: ${String(err)}`));
     }
+  }
+
+  /** Whether a message for `group`, which does not run here, may create it. */
+  private mayCreateGroup(group: number): boolean {
+    return this.isOpen && group > 0 && group <= MAX_GROUP_ID && this.meta?.removedGroups.includes(group) !== true;
+  }
+
+  /** The store an inbound snapshot for `group` is staged in: a group that runs here, or one a message may create. */
+  private inboundSnapshotStore(group: number): Promise<FileSnapshotStore | undefined> {
+    if (!this.groups.has(group) && !this.mayCreateGroup(group)) return Promise.resolve(undefined);
+    return this.snapshotStoreFor(group);
+  }
+
+  private snapshotStoreFor(group: number): Promise<FileSnapshotStore> {
+    let store = this.snapshotStores.get(group);
+    if (store === undefined) {
+      store = FileSnapshotStore.open(path.join(this.opts.dataDir, 'snapshots', String(group)));
+      this.snapshotStores.set(group, store);
+      // A failed open is not cached: the next attempt tries again.
+      store.catch(() => this.snapshotStores.delete(group)).catch(() => undefined);
+    }
+    return store;
   }
 
   private async createGroup(group: number, bootstrap: Parameters<typeof bootstrapStorage>[1] | undefined): Promise<GroupRuntime> {
@@ -412,7 +444,7 @@ export class Host {
     if (wal === undefined || this.meta === undefined) throw new HostError('NOT_READY', 'node is starting');
     const storage = wal.storage(group);
     if (bootstrap !== undefined) await bootstrapStorage(storage, bootstrap);
-    const snapshots = await FileSnapshotStore.open(path.join(this.opts.dataDir, 'snapshots', String(group)));
+    const snapshots = await this.snapshotStoreFor(group);
     const sm = new GroupStateMachine();
     const t = this.opts.raft;
     const node = await RaftNode.start<KvResult>({
@@ -449,7 +481,7 @@ export class Host {
       this.opts.log.error(`group ${group} failed and cannot go on safely: ${err.stack ?? err.message}`);
       for (const l of this.fatalListeners) l(group, err);
     });
-    for (const { message, data } of this.pending.get(group) ?? []) node.receive(message, data);
+    for (const { message, staged } of this.pending.get(group) ?? []) node.receive(message, staged);
     this.pending.delete(group);
     return runtime;
   }
@@ -495,10 +527,19 @@ export class Host {
     // The removed list first: it keeps stray leader messages from creating the group again,
     // and a restart finishes a deletion a crash interrupted.
     await saveNodeMeta(this.opts.dataDir, this.meta);
-    // Its log goes, so it no longer pins old segments or costs memory. Should that fail (the
-    // node is stopping), the next start finishes it.
-    await this.wal?.deleteGroup(group).catch((err: unknown) => this.opts.log.warn(`group ${group}: log not deleted yet: ${err instanceof Error ? err.message : String(err)}`));
+    // Its log and snapshots go, so they no longer pin old segments or cost memory and disk.
+    // Should that fail (the node is stopping), the next start finishes it.
+    await this.deleteGroupData(group).catch((err: unknown) => this.opts.log.warn(`group ${group}: data not deleted yet: ${err instanceof Error ? err.message : String(err)}`));
     for (const l of this.removedListeners) l(group);
+  }
+
+  /** Deletes a removed group's log (a WAL deletion record) and its snapshot directory. */
+  private async deleteGroupData(group: number): Promise<void> {
+    if (this.wal?.groupIds().includes(group) === true) await this.wal.deleteGroup(group);
+    const store = this.snapshotStores.get(group);
+    this.snapshotStores.delete(group);
+    await store?.catch(() => undefined);
+    await fs.rm(path.join(this.opts.dataDir, 'snapshots', String(group)), { recursive: true, force: true });
   }
 
   private acceptsPeer(peer: number): boolean {

@@ -1,6 +1,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { isNodeError } from '../node/errors.js';
 import { MemorySnapshotStore } from '../node/memory-snapshot-store.js';
+import { stageSnapshotCopy } from '../node/snapshot-io.js';
 import { RaftNode } from '../node/raft-node.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import type { LogReader } from '../raft/storage.js';
@@ -110,7 +111,20 @@ export class Simulation {
       const n = this.nodes.get(to);
       if (n?.alive !== true || n.node === undefined) return;
       if (om.message.type !== 'heartbeat' && om.message.type !== 'heartbeatResp') this.log(`deliver ${om.message.type} ${om.message.from}->${to} t${om.message.term} i${om.message.index} n${om.message.entries.length} c${om.message.commit}${om.message.reject ? ' reject' : ''}`);
-      n.node.receive(om.message, om.snapshotData);
+      const source = om.snapshot;
+      if (source === undefined) {
+        n.node.receive(om.message);
+        return;
+      }
+      // The snapshot's bytes go into the receiver's own store first, chunk by chunk, as the
+      // peer transport does; the message follows once they are staged.
+      stageSnapshotCopy(n.snapshots, source).then(
+        (staged) => {
+          if (n.alive && n.node !== undefined) n.node.receive(om.message, staged);
+          else void staged.discard();
+        },
+        (err: unknown) => this.log(`snapshot ${om.message.from}->${to} not staged: ${String(err)}`),
+      );
     });
   }
 

@@ -1,6 +1,6 @@
 import { assert } from '../raft/errors.js';
 import type { Entry } from '../raft/types.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../util/crc32c.js';
 import { WalCorruptError } from './wal-errors.js';
 import type { EntrySlot, RecordLocation } from './wal-index.js';
 import { ENTRY_HEADER_BYTES, FRAME_HEADER_BYTES, readEntryAt } from './wal-record.js';

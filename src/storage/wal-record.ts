@@ -1,6 +1,6 @@
 import { assert } from '../raft/errors.js';
 import type { ConfState, Entry, EntryType, HardState, SnapshotMeta } from '../raft/types.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../util/crc32c.js';
 
 /**
  * The WAL's records. On disk each is framed as

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../util/crc32c.js';
 import { fsyncDir } from './fsync-dir.js';
 import { WalCorruptError } from './wal-errors.js';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, decodeRecordPayload } from './wal-record.js';

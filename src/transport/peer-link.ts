@@ -1,10 +1,10 @@
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { OutgoingMessage } from '../node/interfaces.js';
-import { assert } from '../raft/errors.js';
 import type { Message } from '../raft/message.js';
 import { FrameKind, encodeFrame } from './frame-codec.js';
 import { encodeMessage, packr } from './message-codec.js';
+import { SnapshotSender } from './snapshot-sender.js';
 
 export interface PeerAddress {
   readonly host: string;
@@ -20,7 +20,7 @@ export interface TransportLimits {
   readonly snapshotChunkBytes: number;
   /** Stop writing while this many bytes wait in the socket (backpressure). */
   readonly highWaterBytes: number;
-  /** Largest snapshot a node accepts. */
+  /** Largest snapshot a node accepts (it streams to disk; the bound guards the disk against a broken peer). */
   readonly maxSnapshotBytes: number;
 }
 
@@ -29,7 +29,9 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   maxFrameBytes: 64 * 1024 * 1024,
   snapshotChunkBytes: 1024 * 1024,
   highWaterBytes: 8 * 1024 * 1024,
-  maxSnapshotBytes: 2 * 1024 * 1024 * 1024,
+  // Received snapshots stream to disk, but the node restores its state machine from one buffer
+  // (StateMachine.restore takes one), and Node's buffers stop at 4 GiB.
+  maxSnapshotBytes: 4 * 1024 * 1024 * 1024,
 };
 
 export interface PeerLinkEvents {
@@ -65,12 +67,15 @@ const MAX_BACKOFF_MS = 2_000;
 /** Rough bytes of a message's fixed fields, to keep frames under the bound without packing twice. */
 const MESSAGE_OVERHEAD_BYTES = 96;
 
-interface SnapshotJob {
-  readonly group: number;
-  readonly message: Message;
-  readonly data: Uint8Array;
-  offset: number;
-  readonly streamId: number;
+/** What a link reports for monitoring (and for tests of its backpressure). */
+export interface PeerLinkStats {
+  readonly connected: boolean;
+  readonly queuedMessages: number;
+  readonly queuedSnapshots: number;
+  /** Snapshot bytes pulled from snapshot sources so far. */
+  readonly snapshotBytesRead: number;
+  /** Snapshot bytes the socket has handed to the kernel so far. */
+  readonly snapshotBytesFlushed: number;
 }
 
 /**
@@ -91,12 +96,31 @@ export class PeerLink {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private queue: { group: number; message: Message }[] = [];
-  private snapshots: SnapshotJob[] = [];
+  private readonly snapshots: SnapshotSender;
   private flushScheduled = false;
-  private nextStreamId = 1;
   private lastAddress: PeerAddress | undefined;
 
-  constructor(private readonly opts: PeerLinkOptions) {}
+  constructor(private readonly opts: PeerLinkOptions) {
+    this.snapshots = new SnapshotSender({
+      peerId: opts.peerId,
+      chunkBytes: opts.limits.snapshotChunkBytes,
+      highWaterBytes: opts.limits.highWaterBytes,
+      socket: () => this.socket,
+      wake: () => this.flush(),
+      onSent: (group, ok) => opts.events.onSnapshotSent(group, ok),
+      onLog: (level, message) => opts.events.onLog(level, message),
+    });
+  }
+
+  stats(): PeerLinkStats {
+    return {
+      connected: this.connected,
+      queuedMessages: this.queue.length,
+      queuedSnapshots: this.snapshots.pending,
+      snapshotBytesRead: this.snapshots.bytesRead,
+      snapshotBytesFlushed: this.snapshots.bytesFlushed,
+    };
+  }
 
   get connected(): boolean {
     return this.socket !== undefined;
@@ -107,15 +131,13 @@ export class PeerLink {
     if (this.socket === undefined && !this.connecting) {
       if (Date.now() < this.retryAt) {
         this.opts.events.onUnreachable(group);
-        if (out.snapshotData !== undefined) this.opts.events.onSnapshotSent(group, false);
+        if (out.snapshot !== undefined) this.opts.events.onSnapshotSent(group, false);
         return;
       }
       this.connect();
     }
-    if (out.snapshotData !== undefined) {
-      // One pending snapshot per group: a newer one supersedes a queued older one.
-      this.snapshots = this.snapshots.filter((j) => j.group !== group || j.offset > 0);
-      this.snapshots.push({ group, message: out.message, data: out.snapshotData, offset: 0, streamId: this.nextStreamId++ });
+    if (out.snapshot !== undefined) {
+      this.snapshots.enqueue(group, out.message, out.snapshot);
     } else {
       if (this.queue.length >= this.opts.limits.maxQueuedMessages) {
         this.opts.events.onUnreachable(group);
@@ -167,25 +189,8 @@ export class PeerLink {
       }
       socket.write(encodeFrame(FrameKind.Messages, payload));
     }
-    this.writeSnapshotChunks(socket);
-  }
-
-  private writeSnapshotChunks(socket: Socket): void {
-    const { snapshotChunkBytes, highWaterBytes } = this.opts.limits;
-    while (this.snapshots.length > 0 && socket.writableLength < highWaterBytes) {
-      const job = this.snapshots[0];
-      assert(job !== undefined, 'snapshot job');
-      const end = Math.min(job.offset + snapshotChunkBytes, job.data.byteLength);
-      const final = end === job.data.byteLength;
-      const chunk = job.data.subarray(job.offset, end);
-      const head = job.offset === 0 ? encodeMessage(job.group, job.message) : null;
-      socket.write(encodeFrame(FrameKind.SnapshotChunk, packr.pack([job.streamId, job.group, job.offset, job.data.byteLength, final, chunk, head])));
-      job.offset = end;
-      if (final) {
-        this.snapshots.shift();
-        this.opts.events.onSnapshotSent(job.group, true);
-      }
-    }
+    // Messages first: heartbeats and appends interleave with a long snapshot stream.
+    this.snapshots.pump(socket);
   }
 
   private connect(): void {
@@ -277,9 +282,7 @@ export class PeerLink {
   }
 
   private failSnapshots(): void {
-    const jobs = this.snapshots;
-    this.snapshots = [];
-    for (const j of jobs) this.opts.events.onSnapshotSent(j.group, false);
+    this.snapshots.failAll();
   }
 
   /** The address this link last dialled; the transport reconnects when membership moves the peer. */

@@ -1,18 +1,32 @@
 import * as http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { OutgoingMessage, Transport } from '../node/interfaces.js';
+import type { OutgoingMessage, SnapshotStore, StagedSnapshot, Transport } from '../node/interfaces.js';
 import type { Message } from '../raft/message.js';
 import { isCodedError } from '../util/coded-error.js';
 import { FrameDecoder, FrameKind } from './frame-codec.js';
 import { decodeMessage, packr } from './message-codec.js';
 import { DEFAULT_TRANSPORT_LIMITS, HEADER_CLUSTER, HEADER_FROM, HEADER_FROM_ADDR, HEADER_TO, PEER_PATH, PEER_PROTOCOL, PeerLink } from './peer-link.js';
-import type { PeerAddress, TransportLimits } from './peer-link.js';
+import type { PeerAddress, PeerLinkStats, TransportLimits } from './peer-link.js';
 import { TransportError } from './errors.js';
+import { SnapshotReceiver } from './snapshot-receiver.js';
+import type { InboundConnection, StreamStart } from './snapshot-receiver.js';
+import { SNAPSHOT_FRAME_OVERHEAD_BYTES } from './snapshot-sender.js';
+
+/** Chunks of one connection waiting for the disk before it stops reading from the socket. */
+const MAX_PENDING_SNAPSHOT_CHUNKS = 4;
 
 export interface PeerTransportHandlers {
-  /** A message for one of this node's groups (with the bytes of a `snap` message). */
-  deliver(group: number, message: Message, snapshotData?: Uint8Array): void;
+  /**
+   * A message for one of this node's groups. A `snap` message comes once its snapshot is
+   * staged (durable, not current) in the group's store; the receiver installs or discards it.
+   */
+  deliver(group: number, message: Message, staged?: StagedSnapshot): void;
+  /**
+   * The store an inbound snapshot for `group` is written into as it arrives (one store per
+   * group, the one its node uses), or undefined to refuse it.
+   */
+  snapshotStore(group: number): Promise<SnapshotStore | undefined>;
   /** Sending to `peer` in `group` failed; the group's node should be told. */
   unreachable(group: number, peer: number): void;
   snapshotFailed(group: number, peer: number): void;
@@ -34,13 +48,6 @@ export interface PeerTransportOptions {
   readonly limits?: Partial<TransportLimits>;
 }
 
-interface Assembly {
-  readonly group: number;
-  readonly message: Message;
-  readonly data: Buffer;
-  received: number;
-}
-
 /**
  * The node's peer transport: one outbound PeerLink per peer shared by all raft groups, and the
  * acceptor for inbound peer streams, which arrive as HTTP Upgrades on the API port (or on a
@@ -54,9 +61,26 @@ export class PeerTransport {
   private readonly limits: TransportLimits;
   private closed = false;
   private separateServer: http.Server | undefined;
+  private readonly snapshots: SnapshotReceiver;
 
   constructor(private readonly opts: PeerTransportOptions) {
     this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...opts.limits };
+    const { snapshotChunkBytes, maxFrameBytes } = this.limits;
+    if (snapshotChunkBytes < 1 || snapshotChunkBytes + SNAPSHOT_FRAME_OVERHEAD_BYTES > maxFrameBytes) {
+      throw new TransportError('INVALID_LIMITS', `a snapshot chunk of ${snapshotChunkBytes} bytes does not fit in a frame of ${maxFrameBytes} bytes`);
+    }
+    this.snapshots = new SnapshotReceiver({
+      storeFor: (group) => opts.handlers.snapshotStore(group),
+      deliver: (group, message, staged) => opts.handlers.deliver(group, message, staged),
+      log: (level, message) => opts.handlers.log(level, message),
+      maxSnapshotBytes: this.limits.maxSnapshotBytes,
+      maxPendingChunks: MAX_PENDING_SNAPSHOT_CHUNKS,
+    });
+  }
+
+  /** The outbound link to `peer`, as numbers; undefined if there is none. */
+  peerStats(peer: number): PeerLinkStats | undefined {
+    return this.links.get(peer)?.stats();
   }
 
   /** The Transport one raft group's node sends through. */
@@ -110,6 +134,7 @@ export class PeerTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.snapshots.close();
     for (const l of this.links.values()) l.close();
     this.links.clear();
     for (const s of this.inbound) s.destroy();
@@ -166,10 +191,10 @@ export class PeerTransport {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${PEER_PROTOCOL}\r\n\r\n`);
     this.inbound.add(socket);
     const decoder = new FrameDecoder(this.limits.maxFrameBytes);
-    const assemblies = new Map<number, Assembly>();
+    const conn: InboundConnection = { from, pause: () => socket.pause(), resume: () => socket.resume() };
     const onData = (chunk: Buffer): void => {
       try {
-        for (const frame of decoder.push(chunk)) this.onFrame(from, frame.kind, frame.payload, assemblies);
+        for (const frame of decoder.push(chunk)) this.onFrame(conn, frame.kind, frame.payload);
       } catch (err) {
         const message = isCodedError(err) ? err.message : String(err);
         this.opts.handlers.log('warn', `closing the stream from node ${from}: ${message}`);
@@ -177,12 +202,16 @@ export class PeerTransport {
       }
     };
     socket.on('error', () => undefined);
-    socket.on('close', () => this.inbound.delete(socket));
+    socket.on('close', () => {
+      this.inbound.delete(socket);
+      this.snapshots.onConnectionClosed(conn);
+    });
     socket.on('data', onData);
     if (head.byteLength > 0) onData(head);
   }
 
-  private onFrame(from: number, kind: number, payload: Buffer, assemblies: Map<number, Assembly>): void {
+  private onFrame(conn: InboundConnection, kind: number, payload: Buffer): void {
+    const from = conn.from;
     if (kind === FrameKind.Messages) {
       const items: unknown = packr.unpack(payload);
       if (!Array.isArray(items)) throw new TransportError('BAD_FRAME', 'a message frame must hold an array');
@@ -192,38 +221,30 @@ export class PeerTransport {
         this.opts.handlers.deliver(group, message);
       }
     } else if (kind === FrameKind.SnapshotChunk) {
-      this.onSnapshotChunk(from, packr.unpack(payload), assemblies);
+      this.onSnapshotChunk(conn, packr.unpack(payload));
     } else {
       throw new TransportError('BAD_FRAME', `unknown frame kind ${kind}`);
     }
   }
 
-  private onSnapshotChunk(from: number, raw: unknown, assemblies: Map<number, Assembly>): void {
+  /** [streamId, group, offset, total, final, chunk, head]: `head` (the `snap` message) rides on the first chunk only. */
+  private onSnapshotChunk(conn: InboundConnection, raw: unknown): void {
     if (!Array.isArray(raw) || raw.length !== 7) throw new TransportError('BAD_FRAME', 'a snapshot chunk must be a 7-field array');
-    const [streamId, , offset, total, final, chunk, head] = raw as unknown[];
-    if (typeof streamId !== 'number' || typeof offset !== 'number' || typeof total !== 'number' || typeof final !== 'boolean' || !(chunk instanceof Uint8Array)) {
+    const [streamId, group, offset, total, final, chunk, head] = raw as unknown[];
+    if (typeof streamId !== 'number' || typeof group !== 'number' || typeof offset !== 'number' || typeof total !== 'number' || typeof final !== 'boolean' || !(chunk instanceof Uint8Array)) {
       throw new TransportError('BAD_FRAME', 'malformed snapshot chunk');
     }
-    let a = assemblies.get(streamId);
-    if (offset === 0) {
-      if (head === null) throw new TransportError('BAD_FRAME', 'the first snapshot chunk carries no message');
-      if (total > this.limits.maxSnapshotBytes) throw new TransportError('FRAME_TOO_LARGE', `snapshot of ${total} bytes exceeds the limit of ${this.limits.maxSnapshotBytes}`);
-      const { group, message } = decodeMessage(head);
-      this.checkAddressing(from, message);
-      if (message.type !== 'snap') throw new TransportError('BAD_FRAME', 'a snapshot stream must start with a snap message');
-      // Only the newest stream matters; drop any half-received older one.
-      assemblies.clear();
-      a = { group, message, data: Buffer.allocUnsafe(total), received: 0 };
-      assemblies.set(streamId, a);
+    let start: StreamStart | undefined;
+    if (head !== null) {
+      const decoded = decodeMessage(head);
+      this.checkAddressing(conn.from, decoded.message);
+      if (decoded.message.type !== 'snap' || decoded.message.snapshot === undefined) throw new TransportError('BAD_FRAME', 'a snapshot stream must start with a snap message');
+      if (decoded.group !== group) throw new TransportError('BAD_FRAME', 'a snapshot stream names two groups');
+      start = { streamId, group, message: decoded.message, totalBytes: total };
+    } else if (offset === 0) {
+      throw new TransportError('BAD_FRAME', 'the first snapshot chunk carries no message');
     }
-    if (a === undefined) return; // the start of this stream was dropped with an older connection
-    if (offset !== a.received || offset + chunk.byteLength > a.data.byteLength) throw new TransportError('BAD_FRAME', 'snapshot chunk out of order');
-    a.data.set(chunk, offset);
-    a.received += chunk.byteLength;
-    if (!final) return;
-    assemblies.delete(streamId);
-    if (a.received !== a.data.byteLength) throw new TransportError('BAD_FRAME', 'snapshot stream ended early');
-    this.opts.handlers.deliver(a.group, a.message, a.data);
+    this.snapshots.onChunk(conn, start, streamId, group, offset, chunk, final);
   }
 
   private checkAddressing(from: number, m: Message): void {

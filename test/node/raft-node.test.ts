@@ -4,8 +4,10 @@ import type { AppliedCommand, OutgoingMessage, StateMachine } from '../../src/no
 import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
 import { ProposalDedup, encodeNodeSnapshot } from '../../src/node/proposal-dedup.js';
 import { RaftNode } from '../../src/node/raft-node.js';
+import { saveSnapshot, stageSnapshotCopy } from '../../src/node/snapshot-io.js';
 import type { LeaderChange } from '../../src/node/raft-node.js';
 import { bootstrapStorage } from '../../src/raft/bootstrap.js';
+import { message } from '../../src/raft/message.js';
 import { EMPTY_CONF_STATE } from '../../src/raft/types.js';
 import type { NodeId } from '../../src/raft/types.js';
 import { MemoryLogStorage } from '../../src/storage/memory-log-storage.js';
@@ -75,7 +77,10 @@ class LocalCluster {
     for (const om of msgs) {
       setImmediate(() => {
         if (this.down.has(from) || this.down.has(om.message.to)) return;
-        this.members.get(om.message.to)?.node.receive(om.message, om.snapshotData);
+        const to = this.members.get(om.message.to);
+        if (to === undefined) return;
+        if (om.snapshot === undefined) to.node.receive(om.message);
+        else void stageSnapshotCopy(to.snapshots, om.snapshot).then((staged) => to.node.receive(om.message, staged));
       });
     }
   }
@@ -249,6 +254,35 @@ describe('RaftNode', () => {
     expect(c.member(lagging).storage.snapshot().index).toBeGreaterThan(0);
   });
 
+  it('discards a staged snapshot raft does not accept, and drops a snap message without one', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3], 4);
+    const leader = await c.electedLeader();
+    for (let i = 0; i < 10; i++) await leader.node.propose(enc.encode('1'));
+    const id = [...c.members.keys()].find((x) => x !== leader.node.id) ?? 0;
+    await c.tickUntil(() => c.member(id).sm.total === 10);
+    const f = c.member(id);
+    const before = f.snapshots.latest()?.meta;
+    // A snapshot at an index the follower has already committed: stale.
+    const stale = { index: 3, term: leader.node.raw.raft.term, confState: f.node.configuration };
+    const bytes = new MemorySnapshotStore();
+    await saveSnapshot(bytes, stale, encodeNodeSnapshot(new ProposalDedup(), enc.encode('999')));
+    const staged = await stageSnapshotCopy(f.snapshots, bytes.latest() ?? fail());
+    let discarded = 0;
+    let committed = 0;
+    const spy = { ...staged, commit: () => ((committed++), staged.commit()), discard: () => ((discarded++), staged.discard()) };
+    const snap = message({ type: 'snap', from: leader.node.id, to: id, term: leader.node.raw.raft.term, snapshot: stale });
+    f.node.receive(snap, spy);
+    expect(discarded).toBe(1);
+    f.node.receive(snap); // no bytes: never reaches the core
+    await c.tickUntil(() => true);
+    expect(committed).toBe(0);
+    expect(f.snapshots.latest()?.meta).toEqual(before);
+    expect(f.sm.total).toBe(10);
+    expect(f.node.fatalError).toBeUndefined();
+  });
+
   it('restarts from its snapshot and log with the state it had', async () => {
     cluster = new LocalCluster();
     const c = cluster;
@@ -303,7 +337,7 @@ describe('RaftNode', () => {
     await storage.save({ entries: [2, 3, 4, 5].map((index) => ({ index, term: 1, type: 'normal' as const, data: enc.encode('9') })), hardState: { term: 1, vote: 0, commit: 1 } });
     const snapshots = new MemorySnapshotStore();
     const cs = { voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
-    await snapshots.save({ index: 3, term: 2, confState: cs }, encodeNodeSnapshot(new ProposalDedup(), enc.encode('42')));
+    await saveSnapshot(snapshots, { index: 3, term: 2, confState: cs }, encodeNodeSnapshot(new ProposalDedup(), enc.encode('42')));
     cluster = new LocalCluster();
     const m = await cluster.boot(1, storage, snapshots);
     expect(m.sm.total).toBe(42);
@@ -334,3 +368,7 @@ describe('RaftNode', () => {
     await c.tickUntil(() => removed);
   });
 });
+
+function fail(): never {
+  throw new Error('expected a value');
+}

@@ -223,10 +223,11 @@ describe('a three-node cluster of real processes', () => {
     // Removed from its last group, node 4 shuts itself down (the multiraft example's behaviour).
     expect(await Promise.race([joiner.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(0);
     nodes.delete(4);
-    // Both groups were deleted from its write-ahead log, not only stopped.
+    // Both groups were deleted from its write-ahead log and its snapshot store, not only stopped.
     const wal4 = await Wal.open(path.join(dir, 'n4', 'wal'));
     expect(wal4.groupIds()).toEqual([]);
     await wal4.close();
+    expect(await fs.readdir(path.join(dir, 'n4', 'snapshots')).catch(() => [])).toEqual([]);
   }, 90_000);
 
   it('stops every node cleanly on SIGTERM, all at once, right after load', async () => {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Wal, WalCorruptError, WalGroupDeletedError, repairWal } from '../../src/storage/wal.js';
-import { crc32c } from '../../src/storage/crc32c.js';
+import { crc32c } from '../../src/util/crc32c.js';
 import type { Entry } from '../../src/raft/types.js';
 import { entryRange, runLogStorageConformance } from './log-storage-conformance.js';
 
