@@ -10,7 +10,8 @@
  * (undici), which itself takes CPU from the nodes on a 2-core machine.
  *
  * For profiling: KEEL_BENCH_OPS=put (or get) runs one kind of step, KEEL_BENCH_ETCD=0 skips etcd,
- * and KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
+ * KEEL_BENCH_CPU_SPLIT=1 prints each node's CPU per operation, and
+ * KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ interface StepResult {
   readonly errors: number;
   /** CPU time (user + system) all server processes spent per 1,000 operations. */
   cpuMsPer1kOps?: number;
+  /** The same, per server process, in the order the processes were given. */
+  cpuMsPer1kOpsEach?: number[];
 }
 
 /**
@@ -53,10 +56,11 @@ function cpuMs(pids: readonly (number | undefined)[]): number {
 
 /** Runs one step and adds the servers' CPU per 1,000 operations to its result. */
 async function measured(pids: readonly (number | undefined)[], seconds: number, step: () => Promise<StepResult>): Promise<StepResult> {
-  const before = cpuMs(pids);
+  const before = pids.map((pid) => cpuMs([pid]));
   const r = await step();
   const ops = r.opsPerSecond * seconds;
-  return { ...r, cpuMsPer1kOps: ops > 0 ? ((cpuMs(pids) - before) * 1000) / ops : NaN };
+  const each = pids.map((pid, i) => (ops > 0 ? ((cpuMs([pid]) - (before[i] ?? NaN)) * 1000) / ops : NaN));
+  return { ...r, cpuMsPer1kOps: each.reduce((a, b) => a + b, 0), cpuMsPer1kOpsEach: each };
 }
 
 async function drive(pool: Pool, connections: number, seconds: number, request: (i: number) => { method: 'GET' | 'PUT'; path: string; body?: string }): Promise<StepResult> {
@@ -262,6 +266,7 @@ async function benchKeel(dir: string, seconds: number, nodeCount: number, steps:
         });
         results.set(`${op}${connections}`, r);
         printRow(`keel ${op}`, connections, r);
+        if (process.env.KEEL_BENCH_CPU_SPLIT === '1') process.stdout.write(`          cpu ms/1k op by node: ${(r.cpuMsPer1kOpsEach ?? []).map((c, i) => `${ids[i] ?? '?'}${ep(ids[i] ?? 0) === leader ? ' (leader)' : ''} ${c.toFixed(0)}`).join(', ')}\n`);
       }
     }
   } finally {
