@@ -10,7 +10,8 @@
  * (undici), which itself takes CPU from the nodes on a 2-core machine.
  *
  * For profiling: KEEL_BENCH_OPS=put (or get) runs one kind of step, KEEL_BENCH_ETCD=0 skips etcd,
- * KEEL_BENCH_CPU_SPLIT=1 prints each node's CPU per operation, and
+ * KEEL_BENCH_CPU_SPLIT=1 prints each node's CPU per operation, KEEL_BENCH_SPREAD=1 spreads the
+ * connections over every node of both systems (one wrk per node; followers forward), and
  * KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -112,6 +113,25 @@ function parseWrk(out: string): StepResult {
   return { opsPerSecond: num(/Requests\/sec:\s+([\d.]+)/), p50Ms: ms('50'), p99Ms: ms('99'), errors };
 }
 
+/**
+ * wrk against each of `targets` at once, the connections split among them (KEEL_BENCH_SPREAD=1:
+ * clients spread over every node, followers forwarding writes, as behind a load balancer).
+ * Throughput adds up; the p50 and p99 reported are the worst of the targets'.
+ */
+async function runWrkOn(script: string, targets: readonly string[], connections: number, seconds: number): Promise<StepResult> {
+  if (targets.length === 1 || connections < targets.length) return runWrk(script, targets[0] ?? '', connections, seconds);
+  const share = (i: number): number => Math.floor(connections / targets.length) + (i < connections % targets.length ? 1 : 0);
+  const parts = await Promise.all(targets.map((t, i) => runWrk(script, t, share(i), seconds)));
+  return {
+    opsPerSecond: parts.reduce((a, r) => a + r.opsPerSecond, 0),
+    p50Ms: Math.max(...parts.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...parts.map((r) => r.p99Ms)),
+    errors: parts.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+const SPREAD = process.env.KEEL_BENCH_SPREAD === '1';
+
 async function runWrk(script: string, target: string, connections: number, seconds: number): Promise<StepResult> {
   const threads = Math.min(2, connections);
   const out = await new Promise<string>((resolve, reject) => {
@@ -168,7 +188,8 @@ async function benchEtcd(dir: string, seconds: number, steps: readonly number[])
     await runWrk(put, leader, 16, 2);
     for (const op of ['put', 'get'] as const) {
       for (const connections of steps) {
-        const r = await measured(members.map((m) => m.pid), seconds, () => runWrk(op === 'put' ? put : get, leader, connections, seconds));
+        const targets = SPREAD ? [0, 1, 2].map(client) : [leader];
+        const r = await measured(members.map((m) => m.pid), seconds, () => runWrkOn(op === 'put' ? put : get, targets, connections, seconds));
         results.set(`${op}${connections}`, r);
         printRow(`etcd ${op}`, connections, r);
       }
@@ -186,7 +207,7 @@ function printRow(op: string, connections: number, r: StepResult): void {
 }
 
 /** One step with wrk: a Lua script builds each request; wrk reports throughput and latency percentiles. */
-async function driveWrk(dir: string, target: string, connections: number, seconds: number, op: 'put' | 'get', value: string): Promise<StepResult> {
+async function driveWrk(dir: string, targets: readonly string[], connections: number, seconds: number, op: 'put' | 'get', value: string): Promise<StepResult> {
   const script = path.join(dir, `${op}.lua`);
   const body = JSON.stringify({ value }).replace(/\\/g, '\\\\').replace(/'/g, "\\'");
   await fs.writeFile(
@@ -195,7 +216,7 @@ async function driveWrk(dir: string, target: string, connections: number, second
       ? `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("PUT", string.format("/v1/groups/1/kv/k%07d", n % 100000), {["Content-Type"] = "application/json"}, '${body}')\nend\n`
       : `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", string.format("/v1/groups/1/kv/k%07d?consistency=linearizable", n % 1000 + 1))\nend\n`,
   );
-  return runWrk(script, target, connections, seconds);
+  return runWrkOn(script, targets, connections, seconds);
 }
 
 export async function benchHttp(args: readonly string[]): Promise<void> {
@@ -254,11 +275,12 @@ async function benchKeel(dir: string, seconds: number, nodeCount: number, steps:
     const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
     const ops = (process.env.KEEL_BENCH_OPS ?? 'put,get').split(',') as ('put' | 'get')[];
     // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
-    if (useWrk) await driveWrk(dir, leader, 16, 2, 'put', 'v'.repeat(256));
+    const targets = SPREAD ? ids.map(ep) : [leader];
+    if (useWrk) await driveWrk(dir, targets, 16, 2, 'put', 'v'.repeat(256));
     for (const op of ops) {
       for (const connections of steps) {
         const r = await measured(nodes.map((n) => n.pid), seconds, async () => {
-          if (useWrk) return driveWrk(dir, leader, connections, seconds, op, 'v'.repeat(256));
+          if (useWrk) return driveWrk(dir, targets, connections, seconds, op, 'v'.repeat(256));
           const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
           const result = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
           await pool.close();
