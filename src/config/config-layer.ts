@@ -26,6 +26,7 @@ export interface ConfigLayer {
   persistenceStrategy?: Sourced<'diskFirst' | 'memFirst'>;
   flushThreshold?: Sourced<number>;
   flushIntervalMs?: Sourced<number>;
+  entryCacheBytes?: Sourced<number>;
   tickMs?: Sourced<number>;
   electionTimeoutTicks?: Sourced<number>;
   heartbeatTicks?: Sourced<number>;

@@ -28,6 +28,7 @@ export const RANGES = {
   leaseDurationMs: { min: 1, max: INT31_MAX },
   flushThreshold: { min: 1, max: 1_000_000 },
   flushIntervalMs: { min: 1, max: 60_000 },
+  entryCacheBytes: { min: 0, max: 64 * 1024 * 1024 * 1024 },
 } as const satisfies Record<string, IntRange>;
 
 export function describeRange(range: IntRange): string {

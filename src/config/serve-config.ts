@@ -36,6 +36,7 @@ export const SERVE_DEFAULTS = {
   heartbeatTicks: 1,
   snapshotEveryEntries: 100_000,
   logEntriesKeptAfterSnapshot: 1_000,
+  entryCacheBytes: 32 * 1024 * 1024,
   maxKeyBytes: 4096,
   maxValueBytes: 1024 * 1024,
   maxBodyBytes: 2 * 1024 * 1024,
@@ -126,6 +127,7 @@ export function resolveServeConfig(flags: ServeFlags, toml: unknown, source?: st
     bootstrapSingleNode: nodeIdSetting === undefined && initialCluster === undefined && join === undefined,
     readConsistency: { defaultPolicy: pick('readPolicy')?.value ?? SERVE_DEFAULTS.readPolicy, leaseDurationMs: lease?.value },
     persistence: persistence(pick),
+    entryCacheBytes: pick('entryCacheBytes')?.value ?? SERVE_DEFAULTS.entryCacheBytes,
     raft,
     limits: {
       maxKeyBytes: pick('maxKeyBytes')?.value ?? SERVE_DEFAULTS.maxKeyBytes,

@@ -72,8 +72,9 @@ export function tomlLayer(doc: unknown, source: string | undefined): ConfigLayer
       setLayer(layer, 'leaseDurationMs', reads.int('lease_duration_ms', RANGES.leaseDurationMs), reads.name('lease_duration_ms'));
     }
 
-    const persistence = raft.table('persistence', ['strategy', 'flush_policy']);
+    const persistence = raft.table('persistence', ['strategy', 'flush_policy', 'entry_cache_bytes']);
     if (persistence !== undefined) {
+      setLayer(layer, 'entryCacheBytes', persistence.int('entry_cache_bytes', RANGES.entryCacheBytes), persistence.name('entry_cache_bytes'));
       setLayer(layer, 'persistenceStrategy', persistence.oneOf('strategy', STRATEGIES), persistence.name('strategy'));
       const batch = persistence.table('flush_policy', ['Batch'])?.table('Batch', ['threshold', 'interval_ms']);
       if (batch !== undefined) {

@@ -76,6 +76,8 @@ export interface ServeConfig {
   readonly bootstrapSingleNode: boolean;
   readonly readConsistency: ReadConsistencyConfig;
   readonly persistence: PersistenceConfig;
+  /** Bytes of recent log entries the WAL keeps in memory (the rest are read from disk). */
+  readonly entryCacheBytes: number;
   readonly raft: RaftTimingConfig;
   readonly limits: ApiLimitsConfig;
   readonly logLevel: LogLevel;

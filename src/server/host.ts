@@ -50,6 +50,8 @@ export interface HostOptions {
   readonly dataDir: string;
   readonly raft: RaftTiming;
   readonly persistence: PersistenceStrategy;
+  /** Bytes of recent log entries the WAL keeps in memory; default the WAL's own. */
+  readonly entryCacheBytes?: number;
   readonly log: HostLog;
 }
 
@@ -137,6 +139,7 @@ export class Host {
     this.meta = await openNodeMeta(this.opts.dataDir, this.nodeId, this.clusterId);
     this.wal = await Wal.open(path.join(this.opts.dataDir, 'wal'), {
       persistence: this.opts.persistence,
+      ...(this.opts.entryCacheBytes === undefined ? {} : { entryCacheBytes: this.opts.entryCacheBytes }),
       onWarning: (m) => this.opts.log.warn(m),
     });
     const removed = new Set(this.meta.removedGroups);

@@ -33,6 +33,7 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
     dataDir: config.dataDir,
     raft: config.raft,
     persistence: config.persistence,
+    entryCacheBytes: config.entryCacheBytes,
     log,
   });
   const appOpts = { host, limits: config.limits, defaultGroup: config.initialGroup, defaultConsistency: config.readConsistency.defaultPolicy, log };

@@ -26,6 +26,7 @@ describe('TOML file', () => {
       bootstrapSingleNode: false,
       readConsistency: { defaultPolicy: 'lease', leaseDurationMs: 500 },
       persistence: { strategy: 'memFirst', flushThreshold: 100, flushIntervalMs: 10 },
+      entryCacheBytes: 32 * 1024 * 1024,
       raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000 },
       limits: { maxKeyBytes: 4096, maxValueBytes: 1_048_576, maxBodyBytes: 2_097_152 },
       logLevel: 'info',
@@ -88,6 +89,10 @@ role = "learner"
     expect(fromToml(toml, { persistence: 'mem-first' }).persistence).toEqual({ strategy: 'memFirst', flushThreshold: 7, flushIntervalMs: 3 });
   });
 
+  it('takes the WAL entry cache size from [raft.persistence] entry_cache_bytes', () => {
+    expect(fromToml('[raft.persistence]\nentry_cache_bytes = 1048576', {}).entryCacheBytes).toBe(1024 * 1024);
+  });
+
   it('--initial-cluster replaces the whole list from the file', () => {
     const c = fromToml(D_ENGINE_TOML, { initialCluster: '1=127.0.0.1:9081,5=127.0.0.1:9085' });
     expect(c.initialCluster?.map((m) => m.id)).toEqual([1, 5]);
@@ -125,6 +130,7 @@ role = "learner"
     ['[raft.persistence]\nstrategy = "Fast"', '[raft.persistence] strategy: expected "DiskFirst" or "MemFirst", got "Fast"'],
     ['[raft.persistence]\nstrategy = "MemFirst"\nflush_policy = { Batch = { threshold = 0 } }', '[raft.persistence.flush_policy.Batch] threshold: expected an integer from 1 to 1000000'],
     ['[raft.persistence]\nflush_policy = { Batch = { interval_ms = 1.5 } }', '[raft.persistence.flush_policy.Batch] interval_ms: expected an integer'],
+    ['[raft.persistence]\nentry_cache_bytes = -1', '[raft.persistence] entry_cache_bytes: expected an integer from 0 to 68719476736, got -1'],
     ['[log]\nlevel = "verbose"', '[log] level: expected "fatal", "error", "warn", "info", "debug", "trace" or "silent", got "verbose"'],
     ['[log]\nlevel = 1979-05-27', '[log] level: expected "fatal", "error", "warn", "info", "debug", "trace" or "silent", got a date'],
   ])('rejects %j naming the key', (toml, message) => {
