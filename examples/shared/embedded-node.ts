@@ -39,7 +39,7 @@ export async function startEmbeddedNode<R>(opts: EmbeddedNodeOptions<R>): Promis
       },
       snapshotStore: (group) => Promise.resolve(group === 1 ? snapshots : undefined),
       unreachable: (_group, peer) => holder.node?.reportUnreachable(peer),
-      snapshotFailed: (_group, peer) => holder.node?.reportSnapshot(peer, false),
+      snapshotSent: (_group, peer, ok) => holder.node?.reportSnapshot(peer, ok),
       acceptsPeer: (peer) => opts.peers.has(peer),
       addressOf: (peer) => opts.peers.get(peer),
       notePeerAddress: () => undefined,

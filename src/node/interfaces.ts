@@ -34,6 +34,12 @@ export interface OutgoingMessage {
  */
 export interface Transport {
   send(messages: readonly OutgoingMessage[]): void;
+  /**
+   * True when the transport itself calls the node's reportSnapshot (success once the receiver
+   * has the snapshot in raft, failure if it is lost). Otherwise the node reports a snapshot
+   * sent as soon as the transport takes it, and a lost one is found by probing.
+   */
+  readonly reportsSnapshotDelivery?: boolean;
 }
 
 /**

@@ -518,8 +518,11 @@ export class RaftNode<R = unknown> {
       }
     }
     this.opts.transport.send(out);
-    // The transport has taken the snapshot; if it never arrives the follower's next
-    // rejection makes the leader send it again.
+    // A transport that reports delivery keeps the follower in snapshot state (no probes, so
+    // no second copy queued) until the receiver has the snapshot. Otherwise the snapshot counts
+    // as sent once taken: if it never arrives, the follower's next rejection makes the leader
+    // send it again.
+    if (this.opts.transport.reportsSnapshotDelivery === true) return;
     for (const to of sentSnapshots) this.raw.reportSnapshot(to, true);
   }
 

@@ -121,7 +121,7 @@ export class Host {
         deliver: (group, message, staged) => this.deliver(group, message, staged),
         snapshotStore: (group) => this.inboundSnapshotStore(group),
         unreachable: (group, peer) => this.groups.get(group)?.node.reportUnreachable(peer),
-        snapshotFailed: (group, peer) => this.groups.get(group)?.node.reportSnapshot(peer, false),
+        snapshotSent: (group, peer, ok) => this.groups.get(group)?.node.reportSnapshot(peer, ok),
         acceptsPeer: (peer) => this.acceptsPeer(peer),
         addressOf: (peer) => this.peerAddress(peer),
         notePeerAddress: (peer, raft) => {

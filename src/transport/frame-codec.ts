@@ -12,6 +12,12 @@ export const FrameKind = {
   Messages: 1,
   /** One chunk of a snapshot stream (see peer-link.ts). */
   SnapshotChunk: 2,
+  /**
+   * `[streamId, group, ok]`, the only frame that flows back on a peer stream: the receiver has
+   * handed the snapshot to raft (`ok`) or dropped it. Only then does the sender report the
+   * snapshot sent, as etcd does on its snapshot stream's response.
+   */
+  SnapshotAck: 3,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

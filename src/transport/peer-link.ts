@@ -2,9 +2,13 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { OutgoingMessage } from '../node/interfaces.js';
 import type { Message } from '../raft/message.js';
-import { FrameKind, encodeFrame } from './frame-codec.js';
+import { FrameDecoder, FrameKind, encodeFrame } from './frame-codec.js';
 import { encodeMessage, packr } from './message-codec.js';
 import { SnapshotSender } from './snapshot-sender.js';
+import { TransportError } from './errors.js';
+
+/** The largest frame the receiving side may send back (a snapshot acknowledgement is a few bytes). */
+const ACK_FRAME_LIMIT_BYTES = 1024;
 
 export interface PeerAddress {
   readonly host: string;
@@ -228,7 +232,16 @@ export class PeerLink {
       this.socket = socket;
       this.backoffMs = MIN_BACKOFF_MS;
       this.opts.events.onLog('info', `connected to node ${this.opts.peerId} at ${addr.host}:${addr.port}`);
-      socket.on('data', () => undefined); // the peer never writes on this stream; keep it flowing
+      // The peer writes back only snapshot acknowledgements; anything else breaks the stream.
+      const acks = new FrameDecoder(ACK_FRAME_LIMIT_BYTES);
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          for (const f of acks.push(chunk)) this.onReturnFrame(f.kind, f.payload);
+        } catch (err) {
+          this.opts.events.onLog('warn', `closing the stream to node ${this.opts.peerId}: ${err instanceof Error ? err.message : String(err)}`);
+          socket.destroy();
+        }
+      });
       socket.on('drain', () => this.flush());
       socket.on('error', () => undefined); // 'close' follows
       socket.on('close', () => {
@@ -279,6 +292,14 @@ export class PeerLink {
     this.queue = [];
     for (const g of groups) this.opts.events.onUnreachable(g);
     this.failSnapshots();
+  }
+
+  private onReturnFrame(kind: number, payload: Buffer): void {
+    const ack: unknown = kind === FrameKind.SnapshotAck ? packr.unpack(payload) : undefined;
+    if (!Array.isArray(ack) || ack.length !== 3 || typeof ack[0] !== 'number' || typeof ack[1] !== 'number' || typeof ack[2] !== 'boolean') {
+      throw new TransportError('BAD_FRAME', `unexpected frame of kind ${kind} from the receiving side`);
+    }
+    this.snapshots.acknowledged(ack[0], ack[1], ack[2]);
   }
 
   private failSnapshots(): void {

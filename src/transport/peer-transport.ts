@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { OutgoingMessage, SnapshotStore, StagedSnapshot, Transport } from '../node/interfaces.js';
 import type { Message } from '../raft/message.js';
 import { isCodedError } from '../util/coded-error.js';
-import { FrameDecoder, FrameKind } from './frame-codec.js';
+import { FrameDecoder, FrameKind, encodeFrame } from './frame-codec.js';
 import { decodeMessage, packr } from './message-codec.js';
 import { DEFAULT_TRANSPORT_LIMITS, HEADER_CLUSTER, HEADER_FROM, HEADER_FROM_ADDR, HEADER_TO, PEER_PATH, PEER_PROTOCOL, PeerLink } from './peer-link.js';
 import type { PeerAddress, PeerLinkStats, TransportLimits } from './peer-link.js';
@@ -29,7 +29,8 @@ export interface PeerTransportHandlers {
   snapshotStore(group: number): Promise<SnapshotStore | undefined>;
   /** Sending to `peer` in `group` failed; the group's node should be told. */
   unreachable(group: number, peer: number): void;
-  snapshotFailed(group: number, peer: number): void;
+  /** A snapshot to `peer` in `group` reached its raft (`ok`), or was lost on the way. */
+  snapshotSent(group: number, peer: number, ok: boolean): void;
   /** Whether `peer` may connect: a member this node knows (any group), or anyone while it knows none. */
   acceptsPeer(peer: number): boolean;
   /** Where `peer` listens for raft traffic, from the replicated membership. */
@@ -85,7 +86,7 @@ export class PeerTransport {
 
   /** The Transport one raft group's node sends through. */
   forGroup(group: number): Transport {
-    return { send: (messages) => this.send(group, messages) };
+    return { send: (messages) => this.send(group, messages), reportsSnapshotDelivery: true };
   }
 
   send(group: number, messages: readonly OutgoingMessage[]): void {
@@ -155,9 +156,7 @@ export class PeerTransport {
         selfAddress: () => this.opts.handlers.selfAddress(),
         events: {
           onUnreachable: (group) => this.opts.handlers.unreachable(group, peer),
-          onSnapshotSent: (group, ok) => {
-            if (!ok) this.opts.handlers.snapshotFailed(group, peer);
-          },
+          onSnapshotSent: (group, ok) => this.opts.handlers.snapshotSent(group, peer, ok),
           onLog: (level, message) => this.opts.handlers.log(level, message),
         },
       });
@@ -191,7 +190,14 @@ export class PeerTransport {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${PEER_PROTOCOL}\r\n\r\n`);
     this.inbound.add(socket);
     const decoder = new FrameDecoder(this.limits.maxFrameBytes);
-    const conn: InboundConnection = { from, pause: () => socket.pause(), resume: () => socket.resume() };
+    const conn: InboundConnection = {
+      from,
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      acknowledge: (streamId, group, ok) => {
+        if (socket.writable) socket.write(encodeFrame(FrameKind.SnapshotAck, packr.pack([streamId, group, ok])));
+      },
+    };
     const onData = (chunk: Buffer): void => {
       try {
         for (const frame of decoder.push(chunk)) this.onFrame(conn, frame.kind, frame.payload);

@@ -7,6 +7,8 @@ export interface InboundConnection {
   readonly from: number;
   pause(): void;
   resume(): void;
+  /** Tells the sender that stream `streamId` reached raft (`ok`) or was dropped. */
+  acknowledge(streamId: number, group: number, ok: boolean): void;
 }
 
 export interface SnapshotReceiverOptions {
@@ -91,12 +93,14 @@ export class SnapshotReceiver {
   finished(stream: InboundStream, staged: StagedSnapshot | undefined): void {
     const key = `${stream.conn.from}/${stream.group}`;
     if (this.streams.get(key) === stream) this.streams.delete(key);
-    if (staged === undefined) return;
-    if (this.closed) {
+    if (staged !== undefined && this.closed) {
       staged.discard().catch(() => undefined);
       return;
     }
-    this.opts.deliver(stream.group, stream.message, staged);
+    if (staged !== undefined) this.opts.deliver(stream.group, stream.message, staged);
+    // After the delivery: by the time the sender hears of it, raft has the snapshot, so the
+    // leader's next probe finds the follower's log already past it.
+    stream.conn.acknowledge(stream.streamId, stream.group, staged !== undefined);
   }
 
   /** @internal */

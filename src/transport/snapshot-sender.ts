@@ -20,7 +20,7 @@ export interface SnapshotSenderOptions {
   readonly socket: () => Socket | undefined;
   /** A chunk was written: let the link send its queued messages and pump again. */
   readonly wake: () => void;
-  /** A stream finished writing (`ok`) or broke off. */
+  /** A stream reached the receiver's raft (`ok`: acknowledged) or broke off. */
   readonly onSent: (group: number, ok: boolean) => void;
   readonly onLog: (level: 'info' | 'warn', message: string) => void;
 }
@@ -46,6 +46,8 @@ interface SnapshotJob {
  */
 export class SnapshotSender {
   private jobs: SnapshotJob[] = [];
+  /** Streams written in full, waiting for the receiver's acknowledgement, by stream id. */
+  private readonly awaitingAck = new Map<number, SnapshotJob>();
   private nextStreamId = 1;
   /** Snapshot bytes pulled from sources, and bytes the socket has handed to the kernel (for stats and tests). */
   bytesRead = 0;
@@ -89,6 +91,19 @@ export class SnapshotSender {
       if (!j.reading) release(j);
       this.opts.onSent(j.group, false);
     }
+    // Written in full but never acknowledged: the receiver may have lost it with the connection.
+    const unacknowledged = [...this.awaitingAck.values()];
+    this.awaitingAck.clear();
+    for (const j of unacknowledged) this.opts.onSent(j.group, false);
+  }
+
+  /** The receiver's SnapshotAck frame. An unknown stream (already failed) is ignored. */
+  acknowledged(streamId: number, group: number, ok: boolean): void {
+    const job = this.awaitingAck.get(streamId);
+    if (job === undefined || job.group !== group) return;
+    this.awaitingAck.delete(streamId);
+    if (!ok) this.opts.onLog('warn', `node ${this.opts.peerId} dropped the snapshot at index ${job.source.meta.index} for group ${group}`);
+    this.opts.onSent(group, ok);
   }
 
   private onRead(job: SnapshotJob, r: IteratorResult<Uint8Array>): void {
@@ -125,7 +140,7 @@ export class SnapshotSender {
     if (!final) return;
     this.remove(job);
     release(job);
-    this.opts.onSent(job.group, true);
+    this.awaitingAck.set(job.streamId, job);
   }
 
   private fail(job: SnapshotJob, why: string): void {

@@ -38,7 +38,10 @@ interface PeerOptions {
   highWaterBytes?: number;
   /** Where inbound snapshots are staged (default: a fresh memory store per group). */
   store?: SnapshotStore;
+  /** Per group, instead of `store` (undefined refuses the group's snapshots). */
+  storeFor?: (group: number) => SnapshotStore | undefined;
   snapshotFailed?: (group: number) => void;
+  snapshotSent?: (group: number) => void;
   /** Called as each message reaches the node. */
   onDeliver?: (m: Message) => void;
 }
@@ -52,9 +55,9 @@ async function startPeer(id: number, clusterId: string, book: Map<number, number
       opts.onDeliver?.(m);
       received.push({ group, message: m, staged });
     },
-    snapshotStore: () => Promise.resolve(opts.store ?? new MemorySnapshotStore()),
+    snapshotStore: (group) => Promise.resolve(opts.storeFor !== undefined ? opts.storeFor(group) : (opts.store ?? new MemorySnapshotStore())),
     unreachable: (_group, peer) => unreachable.push(peer),
-    snapshotFailed: (group) => opts.snapshotFailed?.(group),
+    snapshotSent: (group, _peer, ok) => (ok ? opts.snapshotSent?.(group) : opts.snapshotFailed?.(group)),
     acceptsPeer: opts.accepts ?? (() => true),
     addressOf: (peer) => {
       const port = book.get(peer);
@@ -144,6 +147,33 @@ describe('peer transport', () => {
     expect(got?.group).toBe(5);
     expect(got?.staged?.meta).toEqual(snap.snapshot);
     expect(Buffer.from(await readSnapshotBytes(got?.staged ?? fail())).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('reports a snapshot sent only once the receiver has handed it to raft, and a dropped one as failed', async () => {
+    const book = new Map<number, number>();
+    const sent: { group: number; deliveredBefore: boolean }[] = [];
+    const failed: number[] = [];
+    let snapsDelivered = 0;
+    const a = await startPeer(1, 'c', book, {
+      chunkBytes: 4096,
+      snapshotSent: (group) => sent.push({ group, deliveredBefore: snapsDelivered > 0 }),
+      snapshotFailed: (group) => failed.push(group),
+    });
+    // The receiver refuses snapshots for group 9 (no store): all chunks arrive, none is kept.
+    const stores = new Map<number, SnapshotStore | undefined>([[9, undefined]]);
+    const b = await startPeer(2, 'c', book, {
+      storeFor: (g) => (stores.has(g) ? stores.get(g) : new MemorySnapshotStore()),
+      onDeliver: (m) => (snapsDelivered += m.type === 'snap' ? 1 : 0),
+    });
+    const data = new Uint8Array(50_000).map((_, i) => i & 255);
+    const snap = message({ type: 'snap', from: 1, to: 2, term: 2, snapshot: { index: 50, term: 2, confState: { voters: [1, 2], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false } } });
+    a.transport.send(5, [{ message: snap, snapshot: memorySource(snap, data) }]);
+    await until(() => sent.length > 0, 'the acknowledgement');
+    expect(sent).toEqual([{ group: 5, deliveredBefore: true }]);
+    a.transport.send(9, [{ message: snap, snapshot: memorySource(snap, data) }]);
+    await until(() => failed.length > 0, 'the refusal');
+    expect(failed).toEqual([9]);
+    expect(b.received.filter((r) => r.message.type === 'snap').map((r) => r.group)).toEqual([5]);
   });
 
   it('streams a 40 MiB snapshot into the receiver\'s store chunk by chunk, reading it only as the socket drains', async () => {
