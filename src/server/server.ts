@@ -55,6 +55,13 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
     })();
     return stopping;
   };
+  // A failed group still looks alive to its peers (a leader that failed keeps its role, and
+  // requests to it would hang): stop the whole node, so the group elects another leader and
+  // a supervisor restarts this one on its log. Registered first: a group may fail as it opens.
+  host.onGroupFailed((group, err) => {
+    failure ??= new Error(`group ${group} failed: ${err.message}`);
+    void stop();
+  });
 
   try {
     let raftAddress: string | undefined;
@@ -91,13 +98,6 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
       healthAddress = `${config.httpAddr.host}:${boundPort(health)}`;
     }
 
-    // A failed group still looks alive to its peers (a leader that failed keeps its role, and
-    // requests to it would hang): stop the whole node, so the group elects another leader and
-    // a supervisor restarts this one on its log.
-    host.onGroupFailed((group, err) => {
-      failure ??= new Error(`group ${group} failed: ${err.message}`);
-      void stop();
-    });
     host.onGroupRemoved(() => {
       if (host.groupIds().length === 0) {
         log.warn('this node was removed from its last group; shutting down');
