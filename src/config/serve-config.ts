@@ -5,6 +5,7 @@ import { flagLayer } from './flag-layer.js';
 import { formatHostPort, sameHostPort } from './host-port.js';
 import { tomlLayer } from './toml-layer.js';
 import type { HostPort, InitialMember, PersistenceConfig, ServeConfig, ServeFlags } from './types.js';
+import { DEFAULT_ENTRY_CACHE_BYTES } from '../storage/wal.js';
 
 export { ConfigError } from './config-error.js';
 export { parseHostPort } from './host-port.js';
@@ -36,7 +37,7 @@ export const SERVE_DEFAULTS = {
   heartbeatTicks: 1,
   snapshotEveryEntries: 100_000,
   logEntriesKeptAfterSnapshot: 1_000,
-  entryCacheBytes: 32 * 1024 * 1024,
+  entryCacheBytes: DEFAULT_ENTRY_CACHE_BYTES,
   maxKeyBytes: 4096,
   maxValueBytes: 1024 * 1024,
   maxBodyBytes: 2 * 1024 * 1024,

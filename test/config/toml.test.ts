@@ -26,7 +26,7 @@ describe('TOML file', () => {
       bootstrapSingleNode: false,
       readConsistency: { defaultPolicy: 'lease', leaseDurationMs: 500 },
       persistence: { strategy: 'memFirst', flushThreshold: 100, flushIntervalMs: 10 },
-      entryCacheBytes: 32 * 1024 * 1024,
+      entryCacheBytes: 4 * 1024 * 1024,
       raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000 },
       limits: { maxKeyBytes: 4096, maxValueBytes: 1_048_576, maxBodyBytes: 2_097_152 },
       logLevel: 'info',
