@@ -401,7 +401,9 @@ export class RaftNode<R = unknown> {
 
   /** Storage or state machine failure: the node cannot go on safely. */
   private failWith(err: unknown): void {
-    if (this.failure !== undefined) return;
+    // A stopped node's late errors (its storage closed under a write that was under way) are
+    // the stop's doing, not a failure: everything pending has already been told STOPPED.
+    if (this.failure !== undefined || this.stopped) return;
     this.failure = err instanceof Error ? err : new Error(String(err));
     this.failAll(this.failure);
     for (const l of this.fatalListeners) l(this.failure);

@@ -480,7 +480,7 @@ export class Host {
     node.onFatal((err) => {
       // A node stopped because this node left its group may trip over its deleted storage on
       // the way out; that is not a failure of a live group.
-      if (this.groups.get(group) !== runtime) return;
+      if (this.stopped || this.groups.get(group) !== runtime) return;
       this.opts.log.error(`group ${group} failed and cannot go on safely: ${err.stack ?? err.message}`);
       for (const l of this.fatalListeners) l(group, err);
     });

@@ -187,6 +187,30 @@ describe('RaftNode', () => {
     await expect(leader.node.propose(enc.encode('1'))).rejects.toThrow('disk on fire');
   });
 
+  it('does not report the late storage error of a node already stopped as a failure', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    const failures: Error[] = [];
+    leader.node.onFatal((err) => failures.push(err));
+    // The next write hangs until rejected, as a write does when its log is closed under it.
+    let rejectSave: (err: Error) => void = () => undefined;
+    let saving = false;
+    leader.storage.save = () => {
+      saving = true;
+      return new Promise<void>((_resolve, reject) => (rejectSave = reject));
+    };
+    const pending = leader.node.propose(enc.encode('1')).catch((e: unknown) => e);
+    await c.tickUntil(() => saving, 50);
+    leader.node.stop();
+    rejectSave(new Error('write-ahead log is closed'));
+    expect(isNodeError(await pending, 'STOPPED')).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(failures).toEqual([]);
+    expect(leader.node.fatalError).toBeUndefined();
+  });
+
   it('reports leadership changes to subscribers', async () => {
     cluster = new LocalCluster();
     const c = cluster;
