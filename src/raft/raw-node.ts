@@ -12,8 +12,9 @@ import type { ConfChange, ConfState, Entry, HardState, NodeId, ReadState, Snapsh
  * 1. Send `messages` now (they depend only on state already durable).
  * 2. Persist `snapshot` (if any), then `entries`, then `hardState`, durably when `mustSync`.
  * 3. Send `messagesAfterPersist` (votes and acknowledgements that promise durable state).
- * 4. Install `snapshot` into the state machine, then apply `committedEntries` in order
- *    (they may include entries from step 2, which is why they come after it).
+ * 4. Install `snapshot` into the state machine, then apply `committedEntries` in order.
+ *    Without a snapshot they may be applied while step 2 is still under way: they are durable
+ *    on a quorum already (and `takeCommittedEntries` hands out those committed meanwhile).
  * 5. Serve `readStates` once the applied index reaches each one's `index`.
  */
 export interface Ready {
@@ -175,6 +176,30 @@ export class RawNode {
     if (hardChanged) this.prevHardState = hs;
     this.pending = rd;
     return rd;
+  }
+
+  /**
+   * Committed entries not yet handed out, for a driver that applies them while the pending
+   * Ready's writes are still under way (they are durable on a quorum, so that is safe). Only
+   * entries already handed to the driver to save are taken, so that once the pending Ready is
+   * done nothing applied is missing from this node's log (a snapshot taken then is covered by
+   * it). Stops before a configuration change, which waits for the next Ready. Report them with
+   * `appliedTo`.
+   */
+  takeCommittedEntries(): Entry[] {
+    const r = this.raft;
+    const handedOut = r.log.unstable.offsetInProgress - 1;
+    const next = r.log.nextCommittedEntries();
+    const cut = next.findIndex((e) => e.type === 'confChange' || e.index > handedOut);
+    const entries = cut === -1 ? next : next.slice(0, cut);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) r.log.acceptApplying(last.index);
+    return entries;
+  }
+
+  /** Entries taken with `takeCommittedEntries` are applied up to `index`. */
+  appliedTo(index: number): void {
+    this.raft.log.appliedTo(index);
   }
 
   /** The driver finished the last Ready: its writes are durable and its entries applied. */

@@ -4,6 +4,7 @@ import { MemorySnapshotStore } from '../node/memory-snapshot-store.js';
 import { stageSnapshotCopy } from '../node/snapshot-io.js';
 import { RaftNode } from '../node/raft-node.js';
 import type { ReadConsistency } from '../node/raft-node.js';
+import { jointVoteResult } from '../raft/quorum.js';
 import type { LogReader } from '../raft/storage.js';
 import { bootstrapStorage } from '../raft/bootstrap.js';
 import type { ConfChangeSingle, Entry, NodeId } from '../raft/types.js';
@@ -70,6 +71,8 @@ interface SimNode {
   alive: boolean;
   removed: boolean;
   lastApplied: number;
+  /** The node's commit index up to which its log has been checked against `committedTerms`. */
+  checkedCommit: number;
 }
 
 /**
@@ -93,6 +96,9 @@ export class Simulation {
   private readonly pendingOps = new Set<() => void>();
   /** The entry applied at each index by any node: all nodes must agree (state machine safety). */
   private readonly appliedAt = new Map<number, { term: number; data: string }>();
+  /** The term at each index that any node's core has held committed: it may never change. */
+  private readonly committedTerms = new Map<number, number>();
+  private maxCommitted = 0;
   /** For each (index, term) the entry data and the previous term: log matching. */
   private readonly entryIdentity = new Map<string, { data: string; prevTerm: number }>();
   private readonly leaderOfTerm = new Map<number, NodeId>();
@@ -166,6 +172,7 @@ export class Simulation {
       alive: false,
       removed: false,
       lastApplied: 0,
+      checkedCommit: 0,
     };
     n.disk.onEntriesSaved = (entries, storage) => this.checkLogMatching(id, entries, storage);
     this.nodes.set(id, n);
@@ -214,9 +221,18 @@ export class Simulation {
     n.node = node;
     n.alive = true;
     n.lastApplied = node.applied;
+    this.checkAcknowledgedDurable(n);
     node.onLeaderChange((c) => {
       this.log(`node ${n.id} role=${c.role} leader=${c.leader} term=${c.term}`);
-      if (c.role === 'leader') this.checkLeaderCompleteness(n);
+      if (c.role !== 'leader') return;
+      this.checkLeaderCompleteness(n);
+      // Under churn a new leader may die soon after taking office, while it is still bringing
+      // followers up to date with entries of earlier terms (the Figure 8 situation).
+      if (this.queue.nowMs < this.churnUntilMs && this.rng.chance(0.5)) {
+        this.queue.after(this.rng.int(40), () => {
+          if (n.alive && n.incarnation === incarnation) this.crashAndRestart(n, 10 + this.rng.int(120));
+        });
+      }
     });
     node.onRemoved(() => {
       this.log(`node ${n.id} applied its removal and stops`);
@@ -288,27 +304,112 @@ export class Simulation {
     }
   }
 
+  /**
+   * A node just restarted from its disk must still hold every entry it acknowledged to the
+   * newest leader (whose match index for it says what it acknowledged): a crash may only lose
+   * writes that were never promised durable. Only a leader of a later term may take them away.
+   */
+  private checkAcknowledgedDurable(n: SimNode): void {
+    const own = n.node?.raw.raft;
+    if (own === undefined) return;
+    const log = own.log;
+    let leader: SimNode | undefined;
+    for (const l of this.liveNodes()) {
+      const r = l.node?.raw.raft;
+      if (r?.role === 'leader' && (leader?.node === undefined || r.term > leader.node.raw.raft.term)) leader = l;
+    }
+    const lr = leader?.node?.raw.raft;
+    const match = lr?.tracker.progress.get(n.id)?.match ?? 0;
+    // The leader's term must be the newest the node knows, and the leader must still know the term at match.
+    if (lr === undefined || leader === undefined || match === 0 || lr.term < own.term) return;
+    if (match < log.firstIndex() - 1 || match < lr.log.firstIndex() - 1) return;
+    const term = lr.log.termOrZero(match);
+    const held = match === log.firstIndex() - 1 || (match <= log.lastIndex() && log.termOrZero(match) === term);
+    if (!held) this.fail(`durability: node ${n.id} restarted with its log ending ${log.lastIndex()}/${log.lastTerm()}, but it had acknowledged ${match}/${term} to leader ${leader.id}`);
+  }
+
   private checkLeaderCompleteness(n: SimNode): void {
     const node = n.node;
     if (node === undefined) return;
     const log = node.raw.raft.log;
     const first = log.firstIndex();
-    for (const [index, applied] of this.appliedAt) {
+    for (const [index, committedTerm] of this.committedTerms) {
       if (index < first) continue;
       const term = log.termOrZero(index);
-      if (term !== applied.term) {
-        this.fail(`leader completeness: new leader ${n.id} (term ${node.raw.raft.term}) has term ${term} at committed index ${index} (committed term ${applied.term})`);
+      if (term !== committedTerm) {
+        this.fail(`leader completeness: new leader ${n.id} (term ${node.raw.raft.term}) has term ${term} at committed index ${index} (committed term ${committedTerm})`);
+      }
+    }
+  }
+
+  /**
+   * Records the term of every index a node's core holds committed, as soon as it is committed:
+   * it may never differ between nodes or over time. This sees a wrong commit even when the
+   * node that made it crashes before applying it (the Figure 8 situation under leader churn).
+   */
+  private checkCommitted(): void {
+    for (const n of this.nodes.values()) {
+      const log = n.node?.raw.raft.log;
+      if (!n.alive || log === undefined) continue;
+      const to = Math.min(log.committed, log.lastIndex());
+      for (let index = Math.max(n.checkedCommit + 1, log.firstIndex()); index <= to; index++) {
+        const term = log.termOrZero(index);
+        const known = this.committedTerms.get(index);
+        if (known === undefined) this.committedTerms.set(index, term);
+        else if (known !== term) this.fail(`commit safety: node ${n.id} holds ${index}/${term} committed, where ${index}/${known} was committed before`);
+      }
+      n.checkedCommit = Math.max(n.checkedCommit, to);
+      this.maxCommitted = Math.max(this.maxCommitted, to);
+    }
+    this.checkElectableNodesHoldCommitted();
+  }
+
+  /**
+   * Leader completeness, checked before anyone is elected: a live node that lacks the latest
+   * committed entry must not be able to collect a majority of its voters from the live nodes
+   * whose logs are no more up to date than its own (those are the votes it would get in a
+   * new term). In a correct Raft a committed entry sits on a majority that refuses such a
+   * node; a wrong commit is caught the moment it happens, not only if that node later wins.
+   * By log matching, holding the latest committed entry means holding all of them.
+   */
+  private checkElectableNodesHoldCommitted(): void {
+    const index = this.maxCommitted;
+    const term = this.committedTerms.get(index);
+    if (index === 0 || term === undefined) return;
+    const live = this.liveNodes();
+    for (const n of live) {
+      const r = n.node?.raw.raft;
+      if (r === undefined) continue;
+      const log = r.log;
+      if (index < log.firstIndex() || (index <= log.lastIndex() && log.termOrZero(index) === term)) continue;
+      const voters = r.tracker.config.voters;
+      if (!voters.incoming.has(n.id) && !voters.outgoing.has(n.id)) continue;
+      const votes = new Map<NodeId, boolean>();
+      for (const v of live) {
+        const vr = v.node?.raw.raft;
+        if (vr !== undefined && vr.log.isUpToDate(log.lastIndex(), log.lastTerm())) votes.set(v.id, true);
+      }
+      if (jointVoteResult(voters, votes) === 'won') {
+        this.fail(`leader completeness at risk: node ${n.id} (log ends ${log.lastIndex()}/${log.lastTerm()}) lacks committed ${index}/${term} but nodes ${[...votes.keys()].join(',')} would elect it`);
       }
     }
   }
 
   private checkElectionSafety(): void {
+    let newest: { id: NodeId; term: number } | undefined;
     for (const n of this.nodes.values()) {
       const r = n.node?.raw.raft;
       if (!n.alive || r?.role !== 'leader') continue;
       const other = this.leaderOfTerm.get(r.term);
       if (other === undefined) this.leaderOfTerm.set(r.term, n.id);
       else if (other !== n.id) this.fail(`election safety: nodes ${other} and ${n.id} are both leaders of term ${r.term}`);
+      if (newest === undefined || r.term > newest.term) newest = { id: n.id, term: r.term };
+    }
+    // Lease safety: a leader whose lease says no one else can lead yet must be the newest.
+    for (const n of this.nodes.values()) {
+      const r = n.node?.raw.raft;
+      if (!n.alive || r?.role !== 'leader' || newest === undefined || r.term >= newest.term) continue;
+      if (r.leaseValid()) this.fail(`lease safety: node ${n.id} holds a valid lease in term ${r.term} while node ${newest.id} leads term ${newest.term}`);
     }
   }
 
@@ -551,6 +652,7 @@ export class Simulation {
         ev();
         await this.drain();
         this.checkElectionSafety();
+        this.checkCommitted();
       } catch (err) {
         if (err instanceof SimFailure) this.failure ??= err.message;
         else this.failure ??= `crash: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;

@@ -211,6 +211,30 @@ describe('RaftNode', () => {
     expect(leader.node.fatalError).toBeUndefined();
   });
 
+  it('answers a write its followers committed while its own write of it is still under way', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    await c.tickUntil(() => [...c.members.values()].every((m) => m.node.applied === leader.node.raw.raft.log.lastIndex()));
+    // The leader's writes of entries hang until released: a slow disk on the leader only.
+    const held: (() => void)[] = [];
+    const save = leader.storage.save.bind(leader.storage);
+    leader.storage.save = (w) => (w.entries.length === 0 ? save(w) : new Promise<void>((resolve, reject) => held.push(() => void save(w).then(resolve, reject))));
+    let answered = false;
+    const result = leader.node.propose(enc.encode('4')).then((v) => {
+      answered = true;
+      return v;
+    });
+    await c.tickUntil(() => answered, 50);
+    expect(held.length).toBeGreaterThan(0); // its own copy is not durable yet
+    expect(await result).toBe(4);
+    expect(leader.sm.total).toBe(4);
+    leader.storage.save = save;
+    for (const release of held.splice(0)) release();
+    expect(await leader.node.propose(enc.encode('1'))).toBe(5);
+  });
+
   it('reports leadership changes to subscribers', async () => {
     cluster = new LocalCluster();
     const c = cluster;
