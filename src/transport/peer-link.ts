@@ -163,8 +163,11 @@ export class PeerLink {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.socket === undefined) return;
     this.flushScheduled = true;
-    // setImmediate, not a microtask: every group's Ready loop of this turn gets to add its messages.
-    setImmediate(() => {
+    // A microtask: every group whose Ready loop was kicked by the same event (one timer tick,
+    // one incoming frame) runs before it and adds its messages to the same frame, yet the frame
+    // leaves in this turn. setImmediate also batched but cost each hop a turn of the event loop
+    // (about 0.1 ms at one request in flight, twice per write: the append and its ack).
+    queueMicrotask(() => {
       this.flushScheduled = false;
       this.flush();
     });
