@@ -460,46 +460,29 @@ export class RaftNode<R = unknown> {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState.leader, rd.softState.role);
-    this.sendMessages(rd.messages);
-
-    let installing: StagedSnapshot | undefined;
     if (rd.snapshot !== undefined) {
-      installing = this.incomingSnapshots.get(rd.snapshot.index);
-      assert(installing !== undefined, `no staged bytes for accepted snapshot ${rd.snapshot.index}`);
-      this.incomingSnapshots.delete(rd.snapshot.index);
-      // The bytes are durable already (staged); they must be the store's latest before the log
-      // records the snapshot, so a restart finds them (see start).
-      await installing.commit();
+      await this.handleSnapshotReady(rd, rd.snapshot);
+      return;
     }
-    let saved: Promise<void> | undefined;
-    if (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined) {
-      saved = this.opts.storage.save({
-        ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
-        entries: rd.entries,
-        ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
-        ...(rd.mustSync ? {} : { lazy: true }),
-      });
-      // Only a new commit index: nothing sent or applied depends on it being durable (a node
-      // that loses it learns the commit index again from the leader), so the Ready loop does
-      // not wait for that fsync. It still reaches the log in order, batched with later writes.
-      if (!rd.mustSync) {
-        saved.catch((err: unknown) => this.failWith(err));
-        saved = undefined;
-      } else {
-        saved.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-      }
-    }
+    // This node's write is queued before the messages: both leave on microtasks, and a frame's
+    // socket write costs more than handing a write to the disk, so the disk starts first and
+    // the frames still leave in this turn.
+    const saved = this.persist(rd);
+    this.sendMessages(rd.messages);
     // Committed entries are durable on a quorum already, so applying them need not wait for
-    // this node's fsync of the new entries (etcd applies in parallel with its WAL write too).
-    // On the leader this answers clients one fsync sooner. A snapshot is installed in order.
-    const applyEarly = rd.snapshot === undefined;
-    if (this.stopped) return;
-    if (applyEarly) await this.applyEntries(rd.committedEntries);
+    // this node's fsync of the new entries (etcd applies in parallel with its WAL write too):
+    // the leader answers clients one fsync sooner. Applying answers clients, which costs the
+    // event loop more than the write and the frames: yield to their microtasks first.
+    if (rd.committedEntries.length > 0) {
+      await Promise.resolve();
+      if (this.stopped) return;
+      await this.applyEntries(rd.committedEntries);
+    }
     if (saved !== undefined) {
       // Entries that commit while this node's write is under way (a follower's acknowledgement
       // arrives) are applied at once too, instead of one write later.
-      this.awaitingOwnWrite = applyEarly;
-      if (applyEarly) this.applyAside();
+      this.awaitingOwnWrite = true;
+      this.applyAside();
       try {
         await saved;
       } finally {
@@ -509,17 +492,57 @@ export class RaftNode<R = unknown> {
     }
     if (this.stopped) return;
     this.sendMessages(rd.messagesAfterPersist);
+    await this.finishReady(rd);
+  }
 
-    if (rd.snapshot !== undefined && installing !== undefined) {
-      const decoded = decodeNodeSnapshot(await readSnapshotBytes(installing));
-      await this.opts.stateMachine.restore(decoded.stateMachine);
-      this.dedup = decoded.dedup;
-      this.appliedIndex = rd.snapshot.index;
-      this.appliedTerm = rd.snapshot.term;
-      this.confState = rd.snapshot.confState;
-      this.lastSnapshotIndex = rd.snapshot.index;
+  /** A Ready that installs a snapshot: everything in order, the snapshot before any entry. */
+  private async handleSnapshotReady(rd: Ready, snapshot: SnapshotMeta): Promise<void> {
+    this.sendMessages(rd.messages);
+    const installing = this.incomingSnapshots.get(snapshot.index);
+    assert(installing !== undefined, `no staged bytes for accepted snapshot ${snapshot.index}`);
+    this.incomingSnapshots.delete(snapshot.index);
+    // The bytes are durable already (staged); they must be the store's latest before the log
+    // records the snapshot, so a restart finds them (see start).
+    await installing.commit();
+    const saved = this.persist(rd);
+    if (saved !== undefined) await saved;
+    if (this.stopped) return;
+    this.sendMessages(rd.messagesAfterPersist);
+    const decoded = decodeNodeSnapshot(await readSnapshotBytes(installing));
+    await this.opts.stateMachine.restore(decoded.stateMachine);
+    this.dedup = decoded.dedup;
+    this.appliedIndex = snapshot.index;
+    this.appliedTerm = snapshot.term;
+    this.confState = snapshot.confState;
+    this.lastSnapshotIndex = snapshot.index;
+    await this.applyEntries(rd.committedEntries);
+    await this.finishReady(rd);
+  }
+
+  /**
+   * Hands the Ready's snapshot, entries and hard state to storage. Returns the write to wait
+   * for when it must be durable before acknowledging (mustSync); undefined when there is none.
+   */
+  private persist(rd: Ready): Promise<void> | undefined {
+    if (rd.snapshot === undefined && rd.entries.length === 0 && rd.hardState === undefined) return undefined;
+    const saved = this.opts.storage.save({
+      ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
+      entries: rd.entries,
+      ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
+      ...(rd.mustSync ? {} : { lazy: true }),
+    });
+    if (!rd.mustSync) {
+      // Only a new commit index: nothing sent or applied depends on it being durable (a node
+      // that loses it learns the commit index again from the leader), so the Ready loop does
+      // not wait for that fsync. It still reaches the log in order, batched with later writes.
+      saved.catch((err: unknown) => this.failWith(err));
+      return undefined;
     }
-    if (!applyEarly) await this.applyEntries(rd.committedEntries);
+    saved.catch(() => undefined); // awaited by the caller; this keeps an early failure from counting as unhandled
+    return saved;
+  }
+
+  private async finishReady(rd: Ready): Promise<void> {
     for (const rs of rd.readStates) this.onReadState(rs);
     this.raw.advance();
     this.serveReads();
