@@ -92,6 +92,10 @@ export class RaftNode<R = unknown> {
   private stopped = false;
   private processing = false;
   private kickScheduled = false;
+  /** True while handleReady waits for this node's own write: committed entries may be applied aside. */
+  private awaitingOwnWrite = false;
+  /** The aside application under way; the Ready waits for it before advancing. */
+  private applyingAside: Promise<void> | undefined;
   private failure: Error | undefined;
 
   private readonly proposals = new Map<number, PendingProposal<R>>();
@@ -548,10 +552,6 @@ export class RaftNode<R = unknown> {
     this.serveReads();
     await this.maybeSnapshot();
   }
-
-  /** True while handleReady waits for this node's own write, when committed entries may be applied aside. */
-  private awaitingOwnWrite = false;
-  private applyingAside: Promise<void> | undefined;
 
   /** Applies entries committed since the current Ready was taken (see handleReady). */
   private applyAside(): void {
