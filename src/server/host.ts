@@ -11,7 +11,7 @@ import { NONE } from '../raft/types.js';
 import type { ConfChange, ConfChangeSingle, ConfState, NodeId } from '../raft/types.js';
 import { FileSnapshotStore } from '../storage/file-snapshot-store.js';
 import { Wal } from '../storage/wal.js';
-import type { PersistenceStrategy } from '../storage/wal.js';
+import type { PersistenceStrategy, WalWrite } from '../storage/wal.js';
 import { PeerTransport } from '../transport/peer-transport.js';
 import type { PeerAddress } from '../transport/peer-link.js';
 import { SeededRng } from '../util/rng.js';
@@ -95,6 +95,7 @@ export class Host {
   readonly transport: PeerTransport;
   private self: MemberAddress | undefined;
   private wal: Wal | undefined;
+  private readonly walWriteListeners = new Set<(write: WalWrite) => void>();
   private meta: NodeMeta | undefined;
   private readonly groups = new Map<number, GroupRuntime>();
   private readonly creating = new Map<number, Promise<GroupRuntime>>();
@@ -141,6 +142,9 @@ export class Host {
       persistence: this.opts.persistence,
       ...(this.opts.entryCacheBytes === undefined ? {} : { entryCacheBytes: this.opts.entryCacheBytes }),
       onWarning: (m) => this.opts.log.warn(m),
+      onWrite: (w) => {
+        for (const l of this.walWriteListeners) l(w);
+      },
     });
     const removed = new Set(this.meta.removedGroups);
     for (const g of this.wal.groupIds()) if (!removed.has(g)) await this.startGroup(g, undefined);
@@ -149,6 +153,17 @@ export class Host {
     this.ticker = setInterval(() => {
       for (const g of this.groups.values()) g.node.tick();
     }, this.opts.raft.tickMs);
+  }
+
+  /** Called after every write of this node's log reaches the disk (for metrics). */
+  onWalWrite(listener: (write: WalWrite) => void): () => void {
+    this.walWriteListeners.add(listener);
+    return () => this.walWriteListeners.delete(listener);
+  }
+
+  /** Counters of this node's log since it opened (zeros before). */
+  walStats(): { fsyncs: number; records: number; bytesWritten: number } {
+    return this.wal?.stats ?? { fsyncs: 0, records: 0, bytesWritten: 0 };
   }
 
   get isOpen(): boolean {

@@ -39,6 +39,18 @@ export interface WalOptions {
    * in bytes. Entries not in it are read from the segment files. Default 4 MiB (DEFAULT_ENTRY_CACHE_BYTES).
    */
   readonly entryCacheBytes?: number;
+  /**
+   * Told after each write of the log reaches the disk (the segment is opened with O_DSYNC, so
+   * the write includes its fsync): its wall time in ms and size, for metrics.
+   */
+  readonly onWrite?: (write: WalWrite) => void;
+}
+
+/** One write of the log: `durationMs` from handing it to the OS until it was durable. */
+export interface WalWrite {
+  readonly durationMs: number;
+  readonly bytes: number;
+  readonly records: number;
 }
 
 /**
@@ -121,6 +133,7 @@ export class Wal implements GroupLogHost {
     private readonly segments: Segment[],
     private handle: fs.FileHandle,
     entryCacheBytes: number,
+    private readonly onWrite: ((write: WalWrite) => void) | undefined,
   ) {
     this.cache = new EntryCache(entryCacheBytes);
   }
@@ -154,7 +167,7 @@ export class Wal implements GroupLogHost {
     const handle = await openSegmentForAppend(last.file);
     for (const seg of segments) seg.openForReading();
     const maxSegments = options.maxSegments ?? 8;
-    const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle, entryCacheBytes);
+    const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle, entryCacheBytes, options.onWrite);
     wal.groups = replayRecords(scanned, {
       newGroupIndex: () => wal.newGroupIndex(),
       noteDurable: (record, segment) => wal.noteDurable(record, segment),
@@ -359,10 +372,12 @@ export class Wal implements GroupLogHost {
         if (total > 0) {
           // The segment is open with O_DSYNC: the write returns once it is durable, as a write
           // followed by fdatasync would, in one system call instead of two.
+          const startedMs = performance.now();
           await this.handle.writev(buffers);
           this.stats.fsyncs++;
           this.stats.records += batch.length;
           this.stats.bytesWritten += total;
+          this.onWrite?.({ durationMs: performance.now() - startedMs, bytes: total, records: batch.length });
         }
         let offset = current.bytes;
         current.bytes += total;

@@ -177,6 +177,12 @@ describe('seed routes on one node', () => {
     const text = await (await fetch(`${healthBase}/metrics`)).text();
     expect(text).toMatch(/keel_raft_is_leader\{group="1"\} 1/);
     expect(text).toMatch(/keel_http_requests_total\{route="\/v1\/groups\/:group\/kv\/\*",status="200"\} \d+/);
+    // Every write of the log so far: timed, counted, and its records and bytes added up.
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('keel_wal_fsync_duration_seconds_count')).toBeGreaterThan(0);
+    expect(value('keel_wal_fsync_duration_seconds_sum')).toBeGreaterThan(0);
+    expect(value('keel_wal_records_total')).toBeGreaterThanOrEqual(value('keel_wal_fsync_duration_seconds_count'));
+    expect(value('keel_wal_bytes_written_total')).toBeGreaterThan(0);
     expect((await fetch(`${healthBase}/v1/status`)).status).toBe(404);
   });
 });

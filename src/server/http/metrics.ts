@@ -41,6 +41,28 @@ export class NodeMetrics {
     perGroup('keel_raft_leader_id', 'the leader this node knows (0 = none)', (g) => host.status(g).leader);
     perGroup('keel_kv_keys', 'keys in the group', (g) => host.requireGroup(g).sm.kv.size);
     new Gauge({ name: 'keel_node_id', help: 'this node id', registers, collect() { this.set(host.nodeId); } });
+    // The log's writes, as etcd's etcd_disk_wal_fsync_duration_seconds: the disk sets how fast
+    // every write commits, so this is the first thing to look at when writes are slow.
+    const fsyncs = new Histogram({
+      name: 'keel_wal_fsync_duration_seconds',
+      help: 'time of one write of the write-ahead log, fsync included (the segment is opened O_DSYNC)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024],
+      registers,
+    });
+    host.onWalWrite((w) => fsyncs.observe(w.durationMs / 1000));
+    const walCounter = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
+    walCounter('keel_wal_records_total', 'records written to the write-ahead log', () => host.walStats().records);
+    walCounter('keel_wal_bytes_written_total', 'bytes written to the write-ahead log', () => host.walStats().bytesWritten);
   }
 
   observe(route: string, status: number, seconds: number): void {
