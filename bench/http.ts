@@ -4,13 +4,14 @@
  * 8-byte keys, then linearizable gets. Reports ops/s and p50/p99 latency per step, and the
  * ratio to etcd 3.4 measured on this machine's class (2 cores) with wrk on its JSON gateway:
  * 1,000 puts/s on one connection (p50 0.9 ms), 6,400 puts/s on 64 connections (p99 24 ms).
- * Requests go to the leader, as etcd's clients do. Each system gets the same 2 s warm-up of puts
- * first, not reported. The load comes from wrk when it is installed
+ * Requests go to the leader, as etcd's clients do. The two systems take turns at every step, the
+ * one waiting frozen (SIGSTOP), so the machine's drift weighs on both sides of each ratio alike.
+ * Each cluster gets the same 10 s warm-up of puts first, not reported (see WARM_UP_SECONDS). The load comes from wrk when it is installed
  * (`apt-get install wrk`), the tool behind the etcd figures; otherwise from a Node driver
  * (undici), which itself takes CPU from the nodes on a 2-core machine.
  *
  * For profiling: KEEL_BENCH_OPS=put (or get) runs one kind of step, KEEL_BENCH_ETCD=0 skips etcd,
- * KEEL_BENCH_ROUNDS=N runs both systems N times, alternating, and summarizes the ratios,
+ * KEEL_BENCH_ROUNDS=N repeats the comparison N times (who goes first alternates) and summarizes the ratios,
  * KEEL_BENCH_CPU_SPLIT=1 prints each node's CPU per operation, KEEL_BENCH_SPREAD=1 spreads the
  * connections over every node of both systems (one wrk per node; followers forward), and
  * KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
@@ -133,6 +134,15 @@ async function runWrkOn(script: string, targets: readonly string[], connections:
 
 const SPREAD = process.env.KEEL_BENCH_SPREAD === '1';
 
+/**
+ * Puts at 16 connections before anything is measured, the same for both systems. Keel's CPU per
+ * operation keeps falling for about ten seconds of load while V8 optimizes its hot code and
+ * grows its young heap (at one connection: about 3.4 ms of server CPU per put after 3 s, 2.1 ms
+ * after 10 s); etcd is compiled ahead of time and only gains a warm first WAL segment and caches.
+ * KEEL_BENCH_WARMUP_S overrides it.
+ */
+const WARM_UP_SECONDS = Number(process.env.KEEL_BENCH_WARMUP_S ?? 10);
+
 async function runWrk(script: string, target: string, connections: number, seconds: number): Promise<StepResult> {
   const threads = Math.min(2, connections);
   const out = await new Promise<string>((resolve, reject) => {
@@ -145,12 +155,21 @@ async function runWrk(script: string, target: string, connections: number, secon
   return parseWrk(out);
 }
 
+/** A running system under test: one step at a time, then stop. */
+interface BenchedSystem {
+  readonly name: 'keel' | 'etcd';
+  readonly pids: readonly (number | undefined)[];
+  /** Per-node labels for KEEL_BENCH_CPU_SPLIT, in the order of `pids`. */
+  readonly labels: readonly string[];
+  step(op: 'put' | 'get', connections: number, seconds: number): Promise<StepResult>;
+  stop(): Promise<void>;
+}
+
 /**
- * The same steps against a three-member etcd (Debian's etcd-server) on this machine, through its
- * JSON gateway, when etcd and wrk are installed: the ratios are then measured in one run.
+ * A three-member etcd (Debian's etcd-server) on this machine, driven through its JSON gateway,
+ * when etcd and wrk are installed: the ratios are then measured in one run.
  */
-async function benchEtcd(dir: string, seconds: number, steps: readonly number[]): Promise<Map<string, StepResult>> {
-  const results = new Map<string, StepResult>();
+async function startEtcd(dir: string): Promise<BenchedSystem> {
   const ports = await freePorts(6);
   const client = (i: number): string => `127.0.0.1:${ports[i] ?? 0}`;
   const peer = (i: number): string => `http://127.0.0.1:${ports[3 + i] ?? 0}`;
@@ -163,6 +182,10 @@ async function benchEtcd(dir: string, seconds: number, steps: readonly number[])
       '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'keel-bench', '--log-level', 'error',
     ], { stdio: 'ignore' }),
   );
+  const stop = async (): Promise<void> => {
+    for (const m of members) m.kill('SIGTERM');
+    await Promise.all(members.map((m) => new Promise((r) => (m.exitCode === null ? m.once('exit', r) : r(undefined)))));
+  };
   try {
     let leader = '';
     for (const deadline = Date.now() + 30_000; leader === '' && Date.now() < deadline; ) {
@@ -185,21 +208,21 @@ async function benchEtcd(dir: string, seconds: number, steps: readonly number[])
     const get = path.join(dir, 'etcd-get.lua');
     await fs.writeFile(put, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/put", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '","value":"${value}"}')\nend\n`);
     await fs.writeFile(get, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/range", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '"}')\nend\n`);
-    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
-    await runWrk(put, leader, 16, 2);
-    for (const op of ['put', 'get'] as const) {
-      for (const connections of steps) {
-        const targets = SPREAD ? [0, 1, 2].map(client) : [leader];
-        const r = await measured(members.map((m) => m.pid), seconds, () => runWrkOn(op === 'put' ? put : get, targets, connections, seconds));
-        results.set(`${op}${connections}`, r);
-        printRow(`etcd ${op}`, connections, r);
-      }
-    }
-  } finally {
-    for (const m of members) m.kill('SIGTERM');
-    await Promise.all(members.map((m) => new Promise((r) => (m.exitCode === null ? m.once('exit', r) : r(undefined)))));
+    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT); it
+    // also writes the keys the get steps read.
+    await runWrk(put, leader, 16, WARM_UP_SECONDS);
+    const targets = SPREAD ? [0, 1, 2].map(client) : [leader];
+    return {
+      name: 'etcd',
+      pids: members.map((m) => m.pid),
+      labels: [0, 1, 2].map((i) => `e${i}${client(i) === leader ? ' (leader)' : ''}`),
+      step: (op, connections, secs) => runWrkOn(op === 'put' ? put : get, targets, connections, secs),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return results;
 }
 
 function printRow(op: string, connections: number, r: StepResult): void {
@@ -224,24 +247,57 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
   const seconds = Number(args[0] ?? 5);
   const nodeCount = Number(args[1] ?? 3);
   const steps = (args[2] ?? '1,16,64,256').split(',').map(Number);
-  // Rounds alternate the two systems, so a machine that slows down during the run (it does
-  // here, by a fifth or more) weighs on both; the summary gives the spread of the ratios.
+  // The machine's speed drifts here by a fifth or more within minutes: the two systems take
+  // turns at every step (see below), and rounds repeat the whole comparison and summarize it.
   const rounds = Math.max(1, Number(process.env.KEEL_BENCH_ROUNDS ?? 1));
   const dir = await tempDir('keel-bench-http-');
   const putRatios: number[] = [];
   const p50Wins: boolean[] = [];
   try {
     const useWrk = hasWrk();
-    process.stdout.write(`http bench: ${nodeCount} nodes, DiskFirst, ${seconds} s per step, load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}${rounds > 1 ? `, ${rounds} rounds` : ''}\n`);
+    const withEtcd = useWrk && nodeCount === 3 && hasEtcd() && process.env.KEEL_BENCH_ETCD !== '0';
+    process.stdout.write(`http bench: ${nodeCount} nodes, DiskFirst, ${seconds} s per step, load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}${withEtcd ? ', etcd in turns step by step' : ''}${rounds > 1 ? `, ${rounds} rounds` : ''}\n`);
+    const ops = (process.env.KEEL_BENCH_OPS ?? 'put,get').split(',') as ('put' | 'get')[];
     for (let round = 1; round <= rounds; round++) {
       const roundDir = path.join(dir, `round${round}`);
       await fs.mkdir(roundDir);
       if (rounds > 1) process.stdout.write(`\nround ${round} of ${rounds}\n`);
-      process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   cpu ms/1k op   errors\n');
-      const keel = await benchKeel(roundDir, seconds, nodeCount, steps, useWrk);
-      let etcd: Map<string, StepResult> | undefined;
-      if (useWrk && nodeCount === 3 && hasEtcd() && process.env.KEEL_BENCH_ETCD !== '0') etcd = await benchEtcd(roundDir, seconds, steps);
-      const ratios = compare(keel, etcd, steps);
+      const results = new Map<string, Map<string, StepResult>>([['keel', new Map()], ['etcd', new Map()]]);
+      // Both systems start once per round and take turns at every step, so the machine's drift
+      // weighs on both sides of each ratio alike. The one waiting its turn is frozen (SIGSTOP):
+      // an idle cluster beside the measured one disturbs its latency (etcd's idle members wake
+      // far more often than Keel's), and restarting clusters every step would measure each on a
+      // cold start instead (a JIT not yet warm, a young heap still growing). Which system goes
+      // first alternates between rounds.
+      const systems: BenchedSystem[] = [];
+      try {
+        systems.push(await startKeel(path.join(roundDir, 'keel'), nodeCount, useWrk));
+        freeze(systems[0]);
+        if (withEtcd) {
+          systems.push(await startEtcd(roundDir));
+          freeze(systems[1]);
+        }
+        if (round % 2 === 0) systems.reverse();
+        process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   cpu ms/1k op   errors\n');
+        for (const op of ops) {
+          for (const connections of steps) {
+            for (const sys of systems) {
+              await thaw(sys);
+              const r = await measured(sys.pids, seconds, () => sys.step(op, connections, seconds));
+              freeze(sys);
+              results.get(sys.name)?.set(`${op}${connections}`, r);
+              printRow(`${sys.name} ${op}`, connections, r);
+              if (process.env.KEEL_BENCH_CPU_SPLIT === '1') process.stdout.write(`          cpu ms/1k op by node: ${(r.cpuMsPer1kOpsEach ?? []).map((c, i) => `${sys.labels[i] ?? '?'} ${c.toFixed(0)}`).join(', ')}\n`);
+            }
+          }
+        }
+      } finally {
+        for (const sys of systems) {
+          signal(sys, 'SIGCONT');
+          await sys.stop();
+        }
+      }
+      const ratios = compare(results.get('keel') ?? new Map<string, StepResult>(), withEtcd ? results.get('etcd') : undefined, steps);
       if (ratios.put64 !== undefined) putRatios.push(ratios.put64);
       if (ratios.p50Win !== undefined) p50Wins.push(ratios.p50Win);
       await fs.rm(roundDir, { recursive: true, force: true });
@@ -254,6 +310,27 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+function signal(sys: BenchedSystem, sig: NodeJS.Signals): void {
+  for (const pid of sys.pids) {
+    try {
+      if (pid !== undefined) process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops every process of the system where it stands: no CPU, no timers, no wakeups. */
+function freeze(sys: BenchedSystem | undefined): void {
+  if (sys !== undefined) signal(sys, 'SIGSTOP');
+}
+
+/** Resumes a frozen system and gives it a moment to run the timers that came due meanwhile. */
+async function thaw(sys: BenchedSystem): Promise<void> {
+  signal(sys, 'SIGCONT');
+  await new Promise((r) => setTimeout(r, 500));
 }
 
 /** Prints one round's comparison; returns its puts/s ratio at 64 connections and whether Keel's 1-connection p50 was no higher. */
@@ -281,13 +358,21 @@ function compare(keel: Map<string, StepResult>, etcd: Map<string, StepResult> | 
   };
 }
 
-async function benchKeel(dir: string, seconds: number, nodeCount: number, steps: readonly number[], useWrk: boolean): Promise<Map<string, StepResult>> {
+/** A local Keel cluster, requests to its leader (or spread over every node with KEEL_BENCH_SPREAD=1). */
+async function startKeel(dir: string, nodeCount: number, useWrk: boolean): Promise<BenchedSystem> {
+  await fs.mkdir(dir, { recursive: true });
   const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const ports = await freePorts(nodeCount);
   const ep = (id: number): string => `127.0.0.1:${ports[id - 1] ?? 0}`;
   const cluster = ids.map((id) => `${id}=${ep(id)}`).join(',');
   const nodes = ids.map((id) => new KeelProcess(['serve', '--id', String(id), '--http-addr', ep(id), '--initial-cluster', cluster, '--data-dir', path.join(dir, `n${id}`), '--log-level', 'warn']));
-  const results = new Map<string, StepResult>();
+  const stop = async (): Promise<void> => {
+    const stopAt = Date.now();
+    for (const n of nodes) n.kill('SIGTERM');
+    await Promise.race([Promise.all(nodes.map((n) => n.exited)), new Promise((r) => setTimeout(r, 20_000))]);
+    for (const n of nodes) n.kill('SIGKILL');
+    if (process.env.KEEL_NODE_ARGS !== undefined) process.stderr.write(`stopped in ${Date.now() - stopAt} ms; node exit codes: ${(await Promise.all(nodes.map((n) => n.exited))).join(',')}\n`);
+  };
   try {
     await Promise.all(nodes.map((n) => n.waitForLine(/^ready /)));
     let leader = '';
@@ -301,30 +386,26 @@ async function benchKeel(dir: string, seconds: number, nodeCount: number, steps:
     if (leader === '') throw new Error('no leader elected');
     const value = JSON.stringify({ value: 'v'.repeat(256) });
     const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
-    const ops = (process.env.KEEL_BENCH_OPS ?? 'put,get').split(',') as ('put' | 'get')[];
-    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
     const targets = SPREAD ? ids.map(ep) : [leader];
-    if (useWrk) await driveWrk(dir, targets, 16, 2, 'put', 'v'.repeat(256));
-    for (const op of ops) {
-      for (const connections of steps) {
-        const r = await measured(nodes.map((n) => n.pid), seconds, async () => {
-          if (useWrk) return driveWrk(dir, targets, connections, seconds, op, 'v'.repeat(256));
-          const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-          const result = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
-          await pool.close();
-          return result;
-        });
-        results.set(`${op}${connections}`, r);
-        printRow(`keel ${op}`, connections, r);
-        if (process.env.KEEL_BENCH_CPU_SPLIT === '1') process.stdout.write(`          cpu ms/1k op by node: ${(r.cpuMsPer1kOpsEach ?? []).map((c, i) => `${ids[i] ?? '?'}${ep(ids[i] ?? 0) === leader ? ' (leader)' : ''} ${c.toFixed(0)}`).join(', ')}\n`);
-      }
-    }
-  } finally {
-    const stopAt = Date.now();
-    for (const n of nodes) n.kill('SIGTERM');
-    await Promise.race([Promise.all(nodes.map((n) => n.exited)), new Promise((r) => setTimeout(r, 20_000))]);
-    for (const n of nodes) n.kill('SIGKILL');
-    if (process.env.KEEL_NODE_ARGS !== undefined) process.stderr.write(`stopped in ${Date.now() - stopAt} ms; node exit codes: ${(await Promise.all(nodes.map((n) => n.exited))).join(',')}\n`);
+    const step = async (op: 'put' | 'get', connections: number, seconds: number): Promise<StepResult> => {
+      if (useWrk) return driveWrk(dir, targets, connections, seconds, op, 'v'.repeat(256));
+      const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+      const result = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
+      await pool.close();
+      return result;
+    };
+    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT); it
+    // also writes the keys the get steps read.
+    await step('put', 16, WARM_UP_SECONDS);
+    return {
+      name: 'keel',
+      pids: nodes.map((n) => n.pid),
+      labels: ids.map((id) => `${id}${ep(id) === leader ? ' (leader)' : ''}`),
+      step,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return results;
 }
