@@ -12,7 +12,7 @@
  *
  * For profiling: KEEL_BENCH_OPS=put (or get) runs one kind of step, KEEL_BENCH_ETCD=0 skips etcd,
  * KEEL_BENCH_ROUNDS=N repeats the comparison N times (who goes first alternates) and summarizes the ratios,
- * KEEL_BENCH_CPU_SPLIT=1 prints each node's CPU per operation, KEEL_BENCH_SPREAD=1 spreads the
+ * KEEL_BENCH_WARMUP_S sets the warm-up, KEEL_BENCH_CPU_SPLIT=1 prints each node's CPU per operation, KEEL_BENCH_SPREAD=1 spreads the
  * connections over every node of both systems (one wrk per node; followers forward), and
  * KEEL_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every node.
  */
