@@ -46,7 +46,10 @@ export interface WalOptions {
   readonly onWrite?: (write: WalWrite) => void;
 }
 
-/** One write of the log: `durationMs` from handing it to the OS until it was durable. */
+/**
+ * One write of the log: `durationMs` from handing it to the OS until the event loop learned it
+ * was durable (on a busy node that includes the wait for the event loop).
+ */
 export interface WalWrite {
   readonly durationMs: number;
   readonly bytes: number;
@@ -377,7 +380,11 @@ export class Wal implements GroupLogHost {
           this.stats.fsyncs++;
           this.stats.records += batch.length;
           this.stats.bytesWritten += total;
-          this.onWrite?.({ durationMs: performance.now() - startedMs, bytes: total, records: batch.length });
+          try {
+            this.onWrite?.({ durationMs: performance.now() - startedMs, bytes: total, records: batch.length });
+          } catch {
+            // An observer (metrics) must never fail the log.
+          }
         }
         let offset = current.bytes;
         current.bytes += total;

@@ -45,7 +45,7 @@ export class NodeMetrics {
     // every write commits, so this is the first thing to look at when writes are slow.
     const fsyncs = new Histogram({
       name: 'keel_wal_fsync_duration_seconds',
-      help: 'time of one write of the write-ahead log, fsync included (the segment is opened O_DSYNC)',
+      help: 'time of one write of the write-ahead log, fsync included (O_DSYNC), until the event loop learns it is durable',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024],
       registers,
     });
