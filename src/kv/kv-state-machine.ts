@@ -6,7 +6,10 @@ import { entryFromWire, entryToWire } from './result-wire.js';
 import type { SessionTableOptions } from './session-table.js';
 import { SessionTable } from './session-table.js';
 import { SortedKeys, searchKeys } from './sorted-keys.js';
-import { list, pack, str, tuple, uint, unpack } from './wire.js';
+import { concatBytes } from '../util/bytes.js';
+import { releasingChunks } from '../util/chunks.js';
+import { arrayHeader, packSequence, packValue } from '../util/msgpack.js';
+import { list, str, tuple, uint, unpack } from './wire.js';
 
 /** A key changed by an applied command (what watchers see); `version` is the command's log index. */
 export type KvChange = { readonly type: 'put'; readonly key: string; readonly value: string; readonly version: number } | { readonly type: 'delete'; readonly key: string; readonly version: number };
@@ -34,6 +37,12 @@ export interface ScanPage {
 /** Bumped whenever the snapshot layout changes, so old bytes are refused, not misread. */
 const SNAPSHOT_FORMAT = 1;
 
+/** Keys per chunk of a captured snapshot: about 1.4 MB and a few milliseconds at 256-byte values. */
+const SNAPSHOT_KEYS_PER_CHUNK = 5_000;
+
+/** Before-images of the keys written since a snapshot was captured (undefined: it was absent). */
+type CapturedBefore = Map<string, KvEntry | undefined>;
+
 /**
  * The replicated key-value store. Every result and every byte of state depends only on the
  * applied commands and their log indexes, so all replicas agree; a key's version is the log
@@ -45,6 +54,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
   private readonly order = new SortedKeys();
   private sessions: SessionTable;
   private applied = 0;
+  /** One per snapshot being serialized: the first write to a key records what it replaced. */
+  private readonly captures = new Set<CapturedBefore>();
 
   constructor(options: KvStateMachineOptions = {}) {
     this.options = options;
@@ -87,8 +98,35 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   snapshot(): Uint8Array {
-    const entries = this.order.keys().map((k) => [k, ...entryToWire(this.entries.get(k) ?? missing(k))]);
-    return pack([SNAPSHOT_FORMAT, this.applied, entries, this.sessions.toWire()]);
+    return concatBytes(this.captureSnapshot());
+  }
+
+  /**
+   * The state as of now, serialized chunk by chunk as it is pulled (see
+   * StateMachine.captureSnapshot). Capturing costs no copy: entries are immutable and replaced
+   * on write, so the view is the live map plus the before-image of every key written since.
+   * The bytes are those of one MessagePack value, the layout `restore` reads.
+   */
+  captureSnapshot(): Iterable<Uint8Array> {
+    const keys = this.order.keys();
+    const live = this.entries;
+    const before: CapturedBefore = new Map();
+    this.captures.add(before);
+    const head = [packValue(SNAPSHOT_FORMAT), packValue(this.applied)];
+    const sessions = packValue(this.sessions.toWire());
+    function* serialize(): Generator<Uint8Array> {
+      // [format, applied, [[key, value, version, createVersion], ...], sessions]
+      yield concatBytes([Uint8Array.of(0x94), ...head, arrayHeader(keys.length)]);
+      for (let i = 0; i < keys.length; i += SNAPSHOT_KEYS_PER_CHUNK) {
+        const slice = keys.slice(i, i + SNAPSHOT_KEYS_PER_CHUNK).map((k) => {
+          const e = before.has(k) ? before.get(k) : live.get(k);
+          return [k, ...entryToWire(e ?? missing(k))];
+        });
+        yield packSequence(slice);
+      }
+      yield sessions;
+    }
+    return releasingChunks(serialize(), () => this.captures.delete(before));
   }
 
   /** Replaces all state. A corrupt snapshot throws KvSnapshotError and leaves state untouched. */
@@ -116,6 +154,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     this.order.reset(keys);
     this.sessions = sessions;
     this.applied = applied;
+    // Snapshots captured before read the old map, which nothing writes to any more.
+    this.captures.clear();
   }
 
   private applyOne(c: AppliedCommand): KvResult {
@@ -140,14 +180,14 @@ export class KvStateMachine implements StateMachine<KvResult> {
         this.write(cmd.key, cmd.value, index, current);
         return { type: 'put', version: index, previous: current ?? null };
       case 'delete':
-        if (current !== undefined) this.remove(cmd.key, index);
+        if (current !== undefined) this.remove(cmd.key, index, current);
         return { type: 'delete', deleted: current !== undefined, version: index, previous: current ?? null };
       case 'cas': {
         const valueHolds = cmd.expectedValue === undefined || cmd.expectedValue === (current?.value ?? null);
         const versionHolds = cmd.expectedVersion === undefined || cmd.expectedVersion === (current?.version ?? 0);
         if (!valueHolds || !versionHolds) return { type: 'cas', succeeded: false, version: index, current: current ?? null };
         if (cmd.value === null) {
-          if (current !== undefined) this.remove(cmd.key, index);
+          if (current !== undefined) this.remove(cmd.key, index, current);
           return { type: 'cas', succeeded: true, version: index, current: null };
         }
         return { type: 'cas', succeeded: true, version: index, current: this.write(cmd.key, cmd.value, index, current) };
@@ -156,6 +196,7 @@ export class KvStateMachine implements StateMachine<KvResult> {
   }
 
   private write(key: string, value: string, index: number, current: KvEntry | undefined): KvEntry {
+    this.keepBefore(key, current);
     const entry: KvEntry = { value, version: index, createVersion: current?.createVersion ?? index };
     this.entries.set(key, entry);
     if (current === undefined) this.order.add(key);
@@ -163,10 +204,16 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return entry;
   }
 
-  private remove(key: string, index: number): void {
+  private remove(key: string, index: number, current: KvEntry): void {
+    this.keepBefore(key, current);
     this.entries.delete(key);
     this.order.delete(key);
     this.options.onChange?.({ type: 'delete', key, version: index });
+  }
+
+  /** Copy on write for the snapshots being serialized: the first change to a key keeps what it was. */
+  private keepBefore(key: string, current: KvEntry | undefined): void {
+    for (const before of this.captures) if (!before.has(key)) before.set(key, current);
   }
 }
 

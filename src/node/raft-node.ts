@@ -11,7 +11,7 @@ import type { ConfChange, ConfState, Entry, NodeId, ReadState, SnapshotMeta, Sta
 import { NodeError } from './errors.js';
 import type { AppliedCommand, OutgoingMessage, SnapshotStore, StagedSnapshot, StateMachine, Transport } from './interfaces.js';
 import { PROPOSAL_HEADER_BYTES, unwrapCommand, wrapCommand } from './proposal-id.js';
-import { ProposalDedup, decodeNodeSnapshot, encodeNodeSnapshot } from './proposal-dedup.js';
+import { ProposalDedup, decodeNodeSnapshot, encodeNodeSnapshot, encodeNodeSnapshotHead } from './proposal-dedup.js';
 import type { ProposalId } from './proposal-id.js';
 import { readSnapshotBytes, saveSnapshot } from './snapshot-io.js';
 
@@ -117,6 +117,10 @@ export class RaftNode<R = unknown> {
   private dedup: ProposalDedup;
   private confState: ConfState;
   private lastSnapshotIndex: number;
+  /** A captured snapshot is being serialized and written (see maybeSnapshot). */
+  private snapshotWriting = false;
+  /** A snapshot now durable in the store, whose compaction of the log waits for the Ready loop. */
+  private snapshotToCompact: SnapshotMeta | undefined;
   private leader: NodeId = NONE;
   private role: StateRole = 'follower';
   private readonly leaderListeners = new Set<(change: LeaderChange) => void>();
@@ -394,8 +398,9 @@ export class RaftNode<R = unknown> {
       while (!this.stopped && this.failure === undefined) {
         this.flushProposals();
         this.issueReads();
-        if (!this.raw.hasReady()) break;
-        await this.handleReady(this.raw.ready());
+        if (this.raw.hasReady()) await this.handleReady(this.raw.ready());
+        else if (this.snapshotToCompact !== undefined) await this.compactToSnapshot();
+        else break;
       }
     } catch (err) {
       this.failWith(err);
@@ -550,6 +555,7 @@ export class RaftNode<R = unknown> {
     for (const rs of rd.readStates) this.onReadState(rs);
     this.raw.advance();
     this.serveReads();
+    await this.compactToSnapshot();
     await this.maybeSnapshot();
   }
 
@@ -725,16 +731,91 @@ export class RaftNode<R = unknown> {
     }
   }
 
+  /**
+   * Takes a snapshot once enough entries were applied since the last. A state machine that can
+   * capture its state (StateMachine.captureSnapshot) is serialized and written in the
+   * background while the Ready loop goes on, and the log is compacted once it is durable (see
+   * compactToSnapshot); otherwise the loop waits for the whole snapshot here.
+   */
   private async maybeSnapshot(): Promise<void> {
-    if (this.snapshotEveryEntries <= 0) return;
+    if (this.snapshotEveryEntries <= 0 || this.snapshotWriting) return;
     if (this.appliedIndex - this.lastSnapshotIndex < this.snapshotEveryEntries) return;
     const index = this.appliedIndex;
     // The term comes from the applied entry itself: the core's log view may already sit past
     // it, on a newer snapshot from the leader that is still being saved.
     const meta: SnapshotMeta = { index, term: this.appliedTerm, confState: this.confState };
-    const data = encodeNodeSnapshot(this.dedup, await this.opts.stateMachine.snapshot());
-    await saveSnapshot(this.opts.snapshots, meta, data);
+    const sm = this.opts.stateMachine;
     this.lastSnapshotIndex = index;
+    if (sm.captureSnapshot === undefined) {
+      await saveSnapshot(this.opts.snapshots, meta, encodeNodeSnapshot(this.dedup, await sm.snapshot()));
+      this.snapshotToCompact = meta;
+      await this.compactToSnapshot();
+      return;
+    }
+    // Both captured now, between applies: the proposal table and the state machine describe
+    // the same index.
+    const head = encodeNodeSnapshotHead(this.dedup);
+    const body = sm.captureSnapshot();
+    this.snapshotWriting = true;
+    this.writeSnapshot(meta, head, body).then(
+      (written) => {
+        this.snapshotWriting = false;
+        if (!written) return;
+        this.snapshotToCompact = meta;
+        this.kick();
+      },
+      (err: unknown) => {
+        this.snapshotWriting = false;
+        this.failWith(err);
+      },
+    );
+  }
+
+  /** Streams a captured snapshot into the store; false if the node stopped first (nothing is kept). */
+  private async writeSnapshot(meta: SnapshotMeta, head: Uint8Array, body: Iterable<Uint8Array>): Promise<boolean> {
+    const iterator = body[Symbol.iterator]();
+    const writer = await this.opts.snapshots.create(meta).catch((err: unknown) => {
+      iterator.return?.();
+      throw err;
+    });
+    try {
+      await writer.write(head);
+      for (;;) {
+        if (this.stopped) {
+          await writer.abort();
+          return false;
+        }
+        // Each chunk is serialized here, between the Ready loop's turns.
+        const next = iterator.next();
+        if (next.done === true) break;
+        await writer.write(next.value);
+      }
+      const staged = await writer.stage();
+      if (this.stopped) {
+        await staged.discard();
+        return false;
+      }
+      await staged.commit();
+      return true;
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    } finally {
+      iterator.return?.();
+    }
+  }
+
+  /**
+   * Compacts the log up to the snapshot just written (in the Ready loop, which owns the log
+   * storage), keeping a tail for followers that are only slightly behind.
+   */
+  private async compactToSnapshot(): Promise<void> {
+    const meta = this.snapshotToCompact;
+    if (meta === undefined) return;
+    this.snapshotToCompact = undefined;
+    // A snapshot from the leader installed meanwhile already moved the log past this one.
+    if (meta.index <= this.opts.storage.snapshot().index) return;
+    const index = meta.index;
     let compactIndex = index - this.keepAfterSnapshot;
     const r = this.raw.raft;
     if (r.role === 'leader') {

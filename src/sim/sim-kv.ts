@@ -11,6 +11,12 @@ export function encodeKvCommand(input: KvInput): Uint8Array {
 /** The simulator's key-value state machine: small and obviously correct. */
 export class SimKv implements StateMachine<KvOutput> {
   readonly data = new Map<string, string>();
+  readonly captureSnapshot?: () => Iterable<Uint8Array>;
+
+  /** `capturesSnapshots`: offer StateMachine.captureSnapshot, so the node writes snapshots in the background. */
+  constructor(opts: { capturesSnapshots?: boolean } = {}) {
+    if (opts.capturesSnapshots === true) this.captureSnapshot = () => this.captureInTwoChunks();
+  }
 
   apply(commands: readonly AppliedCommand[]): KvOutput[] {
     return commands.map((c) => this.applyOne(JSON.parse(decoder.decode(c.data)) as KvInput));
@@ -40,6 +46,13 @@ export class SimKv implements StateMachine<KvOutput> {
 
   snapshot(): Uint8Array {
     return encoder.encode(JSON.stringify([...this.data.entries()].sort()));
+  }
+
+  /** A copy taken now, handed out in two chunks so the node's chunked write is exercised. */
+  private captureInTwoChunks(): Iterable<Uint8Array> {
+    const bytes = this.snapshot();
+    const half = bytes.byteLength >> 1;
+    return [bytes.subarray(0, half), bytes.subarray(half)];
   }
 
   restore(bytes: Uint8Array): void {

@@ -167,7 +167,7 @@ export class Simulation {
       snapshots: new MemorySnapshotStore(),
       tickPeriodMs: TICK_MS * (1 + drift),
       node: undefined,
-      kv: new SimKv(),
+      kv: new SimKv({ capturesSnapshots: id % 2 === 1 }),
       incarnation: 0,
       alive: false,
       removed: false,
@@ -184,7 +184,9 @@ export class Simulation {
   private async startNode(n: SimNode, bootstrap: readonly NodeId[] | undefined): Promise<void> {
     n.incarnation++;
     const incarnation = n.incarnation;
-    n.kv = new SimKv();
+    // Odd nodes write their snapshots in the background (as the server's KV store does), even
+    // ones inside the Ready loop: every run exercises both paths.
+    n.kv = new SimKv({ capturesSnapshots: n.id % 2 === 1 });
     const storage = n.disk.open();
     // Every initial member starts from the same bootstrap log, so no node needs an init call.
     if (bootstrap !== undefined) await bootstrapStorage(storage, { voters: bootstrap });

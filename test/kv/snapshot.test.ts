@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { KvSnapshotError } from '../../src/kv/errors.js';
 import { KvStateMachine } from '../../src/kv/kv-state-machine.js';
 import { apply1, applyAll, session } from './helpers.js';
+import { encodeKvCommand } from '../../src/kv/commands.js';
+import { concatBytes } from '../../src/util/bytes.js';
 
 const opts = { maxClients: 2, maxResultsPerClient: 2 };
 
@@ -88,3 +90,71 @@ describe('snapshot and restore', () => {
     expect(sm.snapshot()).toEqual(before);
   });
 });
+
+describe('captured snapshots', () => {
+  it('serialize the state of the capture while writes go on, in slices, to the bytes snapshot() gives then', () => {
+    const sm = new KvStateMachine(opts);
+    const keys = Array.from({ length: 12_000 }, (_, i) => `k${String(i).padStart(6, '0')}`);
+    sm.apply(keys.map((key, i) => ({ index: i + 1, term: 1, data: encodeKvCommand({ op: 'put', key, value: `v${i}` }) })));
+    applyAll(sm, { op: 'put', key: 'z', value: '1', session: session('s', 1) });
+    const atCapture = sm.snapshot();
+    const capture = sm.captureSnapshot()[Symbol.iterator]();
+    const chunks: Uint8Array[] = [];
+    const pull = (): boolean => {
+      const next = capture.next();
+      if (next.done === true) return false;
+      chunks.push(next.value);
+      return true;
+    };
+    pull();
+    // Between slices: updates, deletes and creates, on keys not yet serialized and on keys already done.
+    applyAll(
+      sm,
+      { op: 'put', key: 'k011999', value: 'changed' },
+      { op: 'delete', key: 'k010000' },
+      { op: 'put', key: 'k000000', value: 'changed' },
+      { op: 'put', key: 'new', value: 'created' },
+      { op: 'put', key: 'k011999', value: 'changed twice' },
+      { op: 'put', key: 'z', value: '2', session: session('s', 2) },
+    );
+    while (pull()) applyAll(sm, { op: 'cas', key: 'k005000', value: null, expectedVersion: sm.get('k005000')?.version ?? 0 });
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(Buffer.from(concatBytes(chunks)).equals(atCapture)).toBe(true);
+    const restored = new KvStateMachine(opts);
+    restored.restore(concatBytes(chunks));
+    expect(restored.get('k011999')?.value).toBe('v11999');
+    expect(restored.get('k010000')?.value).toBe('v10000');
+    expect(restored.get('new')).toBeUndefined();
+    expect(restored.size).toBe(12_001);
+    // The live state went on.
+    expect(sm.get('k011999')?.value).toBe('changed twice');
+    expect(sm.get('k005000')).toBeUndefined();
+  });
+
+  it('stop recording before-images once finished or closed, started or not', () => {
+    const sm = new KvStateMachine(opts);
+    applyAll(sm, { op: 'put', key: 'a', value: '1' });
+    const held = (): number => (sm as unknown as { captures: Set<unknown> }).captures.size;
+    const unstarted = sm.captureSnapshot()[Symbol.iterator]();
+    const started = sm.captureSnapshot()[Symbol.iterator]();
+    started.next();
+    expect(held()).toBe(2);
+    unstarted.return?.();
+    started.return?.();
+    expect(held()).toBe(0);
+    expect([...sm.captureSnapshot()].length).toBeGreaterThan(0);
+    expect(held()).toBe(0);
+  });
+
+  it('restart copy on write after a restore: a capture from before it keeps the old state', () => {
+    const sm = populated();
+    const before = sm.snapshot();
+    const capture = sm.captureSnapshot();
+    const other = new KvStateMachine(opts);
+    applyAll(other, { op: 'put', key: 'only-in-other', value: 'x' });
+    sm.restore(other.snapshot());
+    applyAll(sm, { op: 'put', key: 'b', value: 'after restore' });
+    expect(concatBytes(capture)).toEqual(before);
+  });
+});
+

@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isNodeError } from '../../src/node/errors.js';
-import type { AppliedCommand, OutgoingMessage, StateMachine } from '../../src/node/interfaces.js';
+import type { AppliedCommand, OutgoingMessage, SnapshotWriter, StateMachine } from '../../src/node/interfaces.js';
 import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
-import { ProposalDedup, encodeNodeSnapshot } from '../../src/node/proposal-dedup.js';
+import { ProposalDedup, decodeNodeSnapshot, encodeNodeSnapshot } from '../../src/node/proposal-dedup.js';
 import { RaftNode } from '../../src/node/raft-node.js';
-import { saveSnapshot, stageSnapshotCopy } from '../../src/node/snapshot-io.js';
+import { readSnapshotBytes, saveSnapshot, stageSnapshotCopy } from '../../src/node/snapshot-io.js';
 import type { LeaderChange } from '../../src/node/raft-node.js';
 import { bootstrapStorage } from '../../src/raft/bootstrap.js';
 import { message } from '../../src/raft/message.js';
 import { EMPTY_CONF_STATE } from '../../src/raft/types.js';
-import type { NodeId } from '../../src/raft/types.js';
+import type { NodeId, SnapshotMeta } from '../../src/raft/types.js';
 import { MemoryLogStorage } from '../../src/storage/memory-log-storage.js';
 import { SeededRng } from '../../src/util/rng.js';
 
@@ -30,6 +30,46 @@ class Counter implements StateMachine<number> {
   }
 }
 
+/** A counter whose snapshots the node writes in the background: the total is captured at once, its bytes handed out a digit at a time. */
+class CapturingCounter extends Counter {
+  /** The total at each capture. */
+  readonly captured: number[] = [];
+  captureSnapshot(): Iterable<Uint8Array> {
+    this.captured.push(this.total);
+    const digits = String(this.total);
+    return (function* chunks(): Generator<Uint8Array> {
+      for (const d of digits) yield enc.encode(d);
+    })();
+  }
+}
+
+/** A snapshot store whose writes wait while it is closed, as a slow disk would. */
+class GatedSnapshotStore extends MemorySnapshotStore {
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => undefined;
+  writes = 0;
+
+  close(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  open(): void {
+    this.openGate();
+  }
+
+  override async create(meta: SnapshotMeta): Promise<SnapshotWriter> {
+    const writer = await super.create(meta);
+    const write = writer.write.bind(writer);
+    return Object.assign(Object.create(writer) as SnapshotWriter, {
+      write: async (chunk: Uint8Array) => {
+        this.writes++;
+        await this.gate;
+        await write(chunk);
+      },
+    });
+  }
+}
+
 interface Member {
   node: RaftNode<number>;
   sm: Counter;
@@ -46,18 +86,21 @@ class LocalCluster {
   private snapshotEveryEntries = 0;
   private boots = 0;
 
-  async start(ids: NodeId[], snapshotEveryEntries = 0): Promise<void> {
+  async start(ids: NodeId[], snapshotEveryEntries = 0, snapshotStore = (): MemorySnapshotStore => new MemorySnapshotStore()): Promise<void> {
     this.snapshotEveryEntries = snapshotEveryEntries;
     for (const id of ids) {
       const storage = new MemoryLogStorage();
       await bootstrapStorage(storage, { voters: ids });
-      await this.boot(id, storage, new MemorySnapshotStore());
+      await this.boot(id, storage, snapshotStore());
     }
   }
 
+  /** State machines that capture their snapshots (written in the background) instead of plain counters. */
+  capturing = false;
+
   /** Starts (or restarts) a node over the given storage, with a fresh state machine. */
   async boot(id: NodeId, storage: MemoryLogStorage, snapshots: MemorySnapshotStore): Promise<Member> {
-    const sm = new Counter();
+    const sm = this.capturing ? new CapturingCounter() : new Counter();
     const node = await RaftNode.start<number>({
       raft: { id, rng: this.rng.fork(), electionTimeoutTicks: 10, heartbeatTicks: 1 },
       storage,
@@ -300,6 +343,57 @@ describe('RaftNode', () => {
     c.down.delete(lagging);
     await c.tickUntil(() => c.member(lagging).sm.total === 20);
     expect(c.member(lagging).storage.snapshot().index).toBeGreaterThan(0);
+  });
+
+  it('writes a captured snapshot in the background while it goes on applying, then compacts to it', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    c.capturing = true;
+    const store = new GatedSnapshotStore();
+    store.close();
+    await c.start([1], 5, () => store);
+    const m = await c.electedLeader();
+    for (let i = 0; i < 5; i++) await m.node.propose(enc.encode('3'));
+    await c.tickUntil(() => store.writes > 0);
+    const firstIndex = m.storage.firstIndex();
+    // The snapshot's write hangs; proposals are still applied and answered.
+    for (let i = 0; i < 5; i++) expect(await m.node.propose(enc.encode('1'))).toBe(15 + i + 1);
+    const captured = (m.sm as CapturingCounter).captured;
+    expect(captured).toHaveLength(1);
+    expect(store.latest()).toBeUndefined();
+    expect(m.storage.firstIndex()).toBe(firstIndex);
+    store.open();
+    await c.tickUntil(() => store.latest() !== undefined && m.storage.snapshot().index > 0);
+    const snap = store.latest() ?? fail();
+    // It holds the state as captured, not as it was when the write finished.
+    expect(captured[0]).toBeLessThan(20);
+    expect(dec.decode(decodeNodeSnapshot(await readSnapshotBytes(snap)).stateMachine)).toBe(String(captured[0]));
+    expect(m.storage.snapshot().index).toBe(snap.meta.index);
+    expect(m.node.fatalError).toBeUndefined();
+    // A restart restores the snapshot and replays the log after it (the log alone no longer
+    // holds the first entries).
+    expect(m.storage.firstIndex()).toBeGreaterThan(firstIndex);
+    m.node.stop();
+    const restarted = await c.boot(1, m.storage, store);
+    await c.tickUntil(() => restarted.sm.total === 20);
+  });
+
+  it('abandons a background snapshot when it stops, leaving nothing in the store', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    c.capturing = true;
+    const store = new GatedSnapshotStore();
+    store.close();
+    await c.start([1], 3, () => store);
+    const m = await c.electedLeader();
+    for (let i = 0; i < 3; i++) await m.node.propose(enc.encode('1'));
+    await c.tickUntil(() => store.writes > 0);
+    m.node.stop();
+    store.open();
+    await c.tickUntil(() => true);
+    await new Promise((r) => setImmediate(r));
+    expect(store.latest()).toBeUndefined();
+    expect(m.node.fatalError).toBeUndefined();
   });
 
   it('discards a staged snapshot raft does not accept, and drops a snap message without one', async () => {
