@@ -5,7 +5,8 @@
  * ratio to etcd 3.4 measured on this machine's class (2 cores) with wrk on its JSON gateway:
  * 1,000 puts/s on one connection (p50 0.9 ms), 6,400 puts/s on 64 connections (p99 24 ms).
  * Requests go to the leader, as etcd's clients do. The two systems take turns at every step, the
- * one waiting frozen (SIGSTOP), so the machine's drift weighs on both sides of each ratio alike.
+ * one waiting frozen (SIGSTOP), each running the step twice in the order A B B A, so the
+ * machine's drift weighs on both sides of each ratio alike. Both write the same keys.
  * Each cluster gets the same 10 s warm-up of puts first, not reported (see WARM_UP_SECONDS). The load comes from wrk when it is installed
  * (`apt-get install wrk`), the tool behind the etcd figures; otherwise from a Node driver
  * (undici), which itself takes CPU from the nodes on a 2-core machine.
@@ -64,6 +65,27 @@ async function measured(pids: readonly (number | undefined)[], seconds: number, 
   const ops = r.opsPerSecond * seconds;
   const each = pids.map((pid, i) => (ops > 0 ? ((cpuMs([pid]) - (before[i] ?? NaN)) * 1000) / ops : NaN));
   return { ...r, cpuMsPer1kOps: each.reduce((a, b) => a + b, 0), cpuMsPer1kOpsEach: each };
+}
+
+/**
+ * One result from slices of equal length: throughput and CPU per operation over all of them,
+ * latency percentiles averaged (wrk reports percentiles per run, not the samples).
+ */
+function combineSlices(slices: readonly StepResult[]): StepResult {
+  const n = slices.length;
+  if (n === 0) throw new Error('no slices to combine');
+  const sum = (f: (r: StepResult) => number): number => slices.reduce((acc, r) => acc + f(r), 0);
+  const opsTotal = sum((r) => r.opsPerSecond);
+  const perOp = (f: (r: StepResult) => number | undefined): number => (opsTotal > 0 ? sum((r) => (f(r) ?? NaN) * r.opsPerSecond) / opsTotal : NaN);
+  const nodes = slices[0]?.cpuMsPer1kOpsEach?.length ?? 0;
+  return {
+    opsPerSecond: opsTotal / n,
+    p50Ms: sum((r) => r.p50Ms) / n,
+    p99Ms: sum((r) => r.p99Ms) / n,
+    errors: sum((r) => r.errors),
+    cpuMsPer1kOps: perOp((r) => r.cpuMsPer1kOps),
+    cpuMsPer1kOpsEach: Array.from({ length: nodes }, (_, i) => perOp((r) => r.cpuMsPer1kOpsEach?.[i])),
+  };
 }
 
 async function drive(pool: Pool, connections: number, seconds: number, request: (i: number) => { method: 'GET' | 'PUT'; path: string; body?: string }): Promise<StepResult> {
@@ -142,6 +164,20 @@ const SPREAD = process.env.KEEL_BENCH_SPREAD === '1';
  * KEEL_BENCH_WARMUP_S overrides it.
  */
 const WARM_UP_SECONDS = Number(process.env.KEEL_BENCH_WARMUP_S ?? 10);
+/**
+ * Both systems get the same keys: puts cycle through 100,000 (etcd's own benchmark writes
+ * 100,000 sequential keys), gets through 1,000 that the warm-up has written (the first put
+ * writes key 1).
+ */
+const PUT_KEYS = 100_000;
+const GET_KEYS = 1_000;
+const benchKey = (i: number): string => `k${String(i % PUT_KEYS).padStart(7, '0')}`;
+const getKey = (i: number): string => benchKey((i % GET_KEYS) + 1);
+
+/** A Lua table literal of `count` strings, so a request costs wrk one lookup whatever the system. */
+function luaStrings(count: number, text: (i: number) => string): string {
+  return `{${Array.from({ length: count }, (_, i) => `"${text(i)}"`).join(',')}}`;
+}
 
 async function runWrk(script: string, target: string, connections: number, seconds: number): Promise<StepResult> {
   const threads = Math.min(2, connections);
@@ -202,12 +238,12 @@ async function startEtcd(dir: string): Promise<BenchedSystem> {
     }
     if (leader === '') throw new Error('etcd elected no leader');
     const b64 = (s: string): string => Buffer.from(s).toString('base64');
-    const keys = Array.from({ length: 1000 }, (_, i) => `"${b64(`k${String(i).padStart(7, '0')}`)}"`).join(',');
     const value = b64('v'.repeat(256));
     const put = path.join(dir, 'etcd-put.lua');
     const get = path.join(dir, 'etcd-get.lua');
-    await fs.writeFile(put, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/put", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '","value":"${value}"}')\nend\n`);
-    await fs.writeFile(get, `local keys = {${keys}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/range", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % 1000 + 1] .. '"}')\nend\n`);
+    // etcd's JSON gateway takes keys and values in base64.
+    await fs.writeFile(put, `local keys = ${luaStrings(PUT_KEYS, (i) => b64(benchKey(i)))}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/put", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % ${PUT_KEYS} + 1] .. '","value":"${value}"}')\nend\n`);
+    await fs.writeFile(get, `local keys = ${luaStrings(GET_KEYS, (i) => b64(getKey(i)))}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/range", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % ${GET_KEYS} + 1] .. '"}')\nend\n`);
     // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT); it
     // also writes the keys the get steps read.
     await runWrk(put, leader, 16, WARM_UP_SECONDS);
@@ -237,8 +273,8 @@ async function driveWrk(dir: string, targets: readonly string[], connections: nu
   await fs.writeFile(
     script,
     op === 'put'
-      ? `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("PUT", string.format("/v1/groups/1/kv/k%07d", n % 100000), {["Content-Type"] = "application/json"}, '${body}')\nend\n`
-      : `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", string.format("/v1/groups/1/kv/k%07d?consistency=linearizable", n % 1000 + 1))\nend\n`,
+      ? `local paths = ${luaStrings(PUT_KEYS, (i) => `/v1/groups/1/kv/${benchKey(i)}`)}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("PUT", paths[n % ${PUT_KEYS} + 1], {["Content-Type"] = "application/json"}, '${body}')\nend\n`
+      : `local paths = ${luaStrings(GET_KEYS, (i) => `/v1/groups/1/kv/${getKey(i)}?consistency=linearizable`)}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", paths[n % ${GET_KEYS} + 1])\nend\n`,
   );
   return runWrkOn(script, targets, connections, seconds);
 }
@@ -256,7 +292,7 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
   try {
     const useWrk = hasWrk();
     const withEtcd = useWrk && nodeCount === 3 && hasEtcd() && process.env.KEEL_BENCH_ETCD !== '0';
-    process.stdout.write(`http bench: ${nodeCount} nodes, DiskFirst, ${seconds} s per step, load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}${withEtcd ? ', etcd in turns step by step' : ''}${rounds > 1 ? `, ${rounds} rounds` : ''}\n`);
+    process.stdout.write(`http bench: ${nodeCount} nodes, DiskFirst, two ${seconds} s runs per system and step (A B B A), load from ${useWrk ? 'wrk' : 'a Node driver (install wrk for the etcd-comparable driver)'}${withEtcd ? ', etcd in turns step by step' : ''}${rounds > 1 ? `, ${rounds} rounds` : ''}\n`);
     const ops = (process.env.KEEL_BENCH_OPS ?? 'put,get').split(',') as ('put' | 'get')[];
     for (let round = 1; round <= rounds; round++) {
       const roundDir = path.join(dir, `round${round}`);
@@ -281,10 +317,18 @@ export async function benchHttp(args: readonly string[]): Promise<void> {
         process.stdout.write('op        conns   ops/s     p50 ms   p99 ms   cpu ms/1k op   errors\n');
         for (const op of ops) {
           for (const connections of steps) {
-            for (const sys of systems) {
+            // Each system runs the step twice, in the order A B B A: a drift of the machine's
+            // speed during the step then weighs on both alike (to first order), where a single
+            // A B would hand it all to one side.
+            const slices = new Map<BenchedSystem, StepResult[]>(systems.map((sys) => [sys, []]));
+            for (const sys of [...systems, ...[...systems].reverse()]) {
               await thaw(sys);
               const r = await measured(sys.pids, seconds, () => sys.step(op, connections, seconds));
               freeze(sys);
+              slices.get(sys)?.push(r);
+            }
+            for (const sys of systems) {
+              const r = combineSlices(slices.get(sys) ?? []);
               results.get(sys.name)?.set(`${op}${connections}`, r);
               printRow(`${sys.name} ${op}`, connections, r);
               if (process.env.KEEL_BENCH_CPU_SPLIT === '1') process.stdout.write(`          cpu ms/1k op by node: ${(r.cpuMsPer1kOpsEach ?? []).map((c, i) => `${sys.labels[i] ?? '?'} ${c.toFixed(0)}`).join(', ')}\n`);
@@ -385,12 +429,11 @@ async function startKeel(dir: string, nodeCount: number, useWrk: boolean): Promi
     }
     if (leader === '') throw new Error('no leader elected');
     const value = JSON.stringify({ value: 'v'.repeat(256) });
-    const key = (i: number): string => `k${String(i % 100_000).padStart(7, '0')}`;
     const targets = SPREAD ? ids.map(ep) : [leader];
     const step = async (op: 'put' | 'get', connections: number, seconds: number): Promise<StepResult> => {
       if (useWrk) return driveWrk(dir, targets, connections, seconds, op, 'v'.repeat(256));
       const pool = new Pool(`http://${leader}`, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-      const result = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${key(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${key((i % 1000) + 1)}?consistency=linearizable` }));
+      const result = await drive(pool, connections, seconds, (i) => (op === 'put' ? { method: 'PUT', path: `/v1/groups/1/kv/${benchKey(i)}`, body: value } : { method: 'GET', path: `/v1/groups/1/kv/${getKey(i)}?consistency=linearizable` }));
       await pool.close();
       return result;
     };

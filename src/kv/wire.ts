@@ -1,4 +1,4 @@
-import { packValue, unpackValue } from '../util/msgpack.js';
+import { packValue, unpackLoose } from '../util/msgpack.js';
 
 /**
  * The one MessagePack codec for KV commands and snapshots. Records are off so that every
@@ -9,10 +9,13 @@ export function pack(value: unknown): Uint8Array {
   return packValue(value);
 }
 
-/** Decodes exactly one value; any failure (including trailing bytes) returns `undefined`. */
+/**
+ * Decodes exactly one value; any failure (including trailing bytes) returns `undefined`. Every
+ * caller checks each field it reads (see `tuple`, `str`, ...), so the loose decoder serves.
+ */
 export function unpack(bytes: Uint8Array): { value: unknown } | undefined {
   try {
-    return { value: unpackValue(bytes) };
+    return { value: unpackLoose(bytes) };
   } catch {
     return undefined;
   }

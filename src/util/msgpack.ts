@@ -1,5 +1,5 @@
 import { Decoder } from '@msgpack/msgpack';
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 
 /**
  * The one MessagePack codec of the project (peer frames, KV commands, snapshots). Every
@@ -19,6 +19,7 @@ import { Packr } from 'msgpackr';
  */
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true, mapsAsObjects: true, variableMapSize: true });
 const decoder = new Decoder();
+const looseUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** Encodes one value. The result is a copy of its own, never a view of the encoder's shared buffer. */
 export function packValue(value: unknown): Uint8Array {
@@ -49,4 +50,15 @@ export function arrayHeader(length: number): Uint8Array {
 
 export function unpackValue(bytes: Uint8Array): unknown {
   return decoder.decode(bytes);
+}
+
+/**
+ * Decodes one value with msgpackr, about twice as fast as `unpackValue` (which showed as half
+ * the cost of applying a KV command). It throws on truncated input and trailing bytes, but it
+ * is not strict about what it yields: the reserved byte 0xc1 and extension types become
+ * objects. Only for callers that check the type of every field they read (KV commands and
+ * snapshots), which turns such objects into their own typed errors.
+ */
+export function unpackLoose(bytes: Uint8Array): unknown {
+  return looseUnpackr.unpack(bytes);
 }

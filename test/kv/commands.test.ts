@@ -39,6 +39,11 @@ describe('KV command codec', () => {
   it('rejects garbage bytes', () => {
     expectBad(() => decodeKvCommand(new Uint8Array([])));
     expectBad(() => decodeKvCommand(new Uint8Array([0xc1])));
+    // The reserved byte and extension types where a key belongs: the decoder yields objects for
+    // them, and the field checks refuse those.
+    expectBad(() => decodeKvCommand(new Uint8Array([0x94, 0x00, 0xc1, 0xa1, 0x76, 0xc0])));
+    expectBad(() => decodeKvCommand(new Uint8Array([0x94, 0x00, 0xd4, 0x01, 0x00, 0xa1, 0x76, 0xc0])));
+    expectBad(() => decodeKvCommand(new Uint8Array([0x94, 0x00, 0xd4, 0x72, 0x00, 0xa1, 0x76, 0xc0])));
     expectBad(() => decodeKvCommand(new Uint8Array([0xdd, 0xff, 0xff])));
     expectBad(() => decodeKvCommand(new TextEncoder().encode('{"op":"put"}')));
     const good = encodeKvCommand({ op: 'delete', key: 'k' });
