@@ -179,8 +179,17 @@ function luaStrings(count: number, text: (i: number) => string): string {
   return `{${Array.from({ length: count }, (_, i) => `"${text(i)}"`).join(',')}}`;
 }
 
+/**
+ * wrk's threads (KEEL_BENCH_WRK_THREADS, default 1). One thread drives far more requests than
+ * either system serves here, and takes the least of the two cores from the servers. With two,
+ * a wrk thread starved of CPU by a saturated server at the start of a step leaves its requests
+ * unread for a second or two: a p99 above 1 s and timeouts that are the load generator's (a
+ * plain Node HTTP server loaded the same way shows them too, and with one thread they go away).
+ */
+const WRK_THREADS = Math.max(1, Number(process.env.KEEL_BENCH_WRK_THREADS ?? 1));
+
 async function runWrk(script: string, target: string, connections: number, seconds: number): Promise<StepResult> {
-  const threads = Math.min(2, connections);
+  const threads = Math.min(WRK_THREADS, connections);
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, `http://${target}`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
