@@ -166,13 +166,25 @@ const SPREAD = process.env.KEEL_BENCH_SPREAD === '1';
 const WARM_UP_SECONDS = Number(process.env.KEEL_BENCH_WARMUP_S ?? 10);
 /**
  * Both systems get the same keys: puts cycle through 100,000 (etcd's own benchmark writes
- * 100,000 sequential keys), gets through 1,000 that the warm-up has written (the first put
- * writes key 1).
+ * 100,000 sequential keys), gets through 1,000 written beforehand (see writeGetKeys).
  */
 const PUT_KEYS = 100_000;
 const GET_KEYS = 1_000;
 const benchKey = (i: number): string => `k${String(i % PUT_KEYS).padStart(7, '0')}`;
 const getKey = (i: number): string => benchKey((i % GET_KEYS) + 1);
+
+/**
+ * Writes every key the get steps read, one request each, before anything is measured. The
+ * put steps cannot be relied on for it: wrk calls a script's request() once before sending
+ * anything (to check it), so with one thread the first key of the sequence is never written.
+ */
+async function writeGetKeys(write: (key: string) => Promise<Response>): Promise<void> {
+  for (let i = 0; i < GET_KEYS; i += 16) {
+    const batch = Array.from({ length: Math.min(16, GET_KEYS - i) }, (_, k) => getKey(i + k));
+    const statuses = await Promise.all(batch.map(async (key) => (await write(key)).status));
+    if (statuses.some((st) => st !== 200)) throw new Error(`writing the keys the gets read failed: HTTP ${statuses.join(',')}`);
+  }
+}
 
 /** A Lua table literal of `count` strings, so a request costs wrk one lookup whatever the system. */
 function luaStrings(count: number, text: (i: number) => string): string {
@@ -253,9 +265,9 @@ async function startEtcd(dir: string): Promise<BenchedSystem> {
     // etcd's JSON gateway takes keys and values in base64.
     await fs.writeFile(put, `local keys = ${luaStrings(PUT_KEYS, (i) => b64(benchKey(i)))}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/put", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % ${PUT_KEYS} + 1] .. '","value":"${value}"}')\nend\n`);
     await fs.writeFile(get, `local keys = ${luaStrings(GET_KEYS, (i) => b64(getKey(i)))}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("POST", "/v3/kv/range", {["Content-Type"] = "application/json"}, '{"key":"' .. keys[n % ${GET_KEYS} + 1] .. '"}')\nend\n`);
-    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT); it
-    // also writes the keys the get steps read.
+    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
     await runWrk(put, leader, 16, WARM_UP_SECONDS);
+    await writeGetKeys((key) => fetch(`http://${leader}/v3/kv/put`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: b64(key), value }) }));
     const targets = SPREAD ? [0, 1, 2].map(client) : [leader];
     return {
       name: 'etcd',
@@ -446,9 +458,9 @@ async function startKeel(dir: string, nodeCount: number, useWrk: boolean): Promi
       await pool.close();
       return result;
     };
-    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT); it
-    // also writes the keys the get steps read.
+    // Warm-up, not reported: the same for both systems (first WAL segment, caches, JIT).
     await step('put', 16, WARM_UP_SECONDS);
+    await writeGetKeys((key) => fetch(`http://${leader}/v1/groups/1/kv/${key}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: value }));
     return {
       name: 'keel',
       pids: nodes.map((n) => n.pid),
