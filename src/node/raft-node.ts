@@ -17,6 +17,9 @@ import { readSnapshotBytes, saveSnapshot } from './snapshot-io.js';
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'eventual';
 
+/** How long reads wait behind a ReadIndex round still under way before they get their own. */
+const READ_ROUND_PATIENCE_TICKS = 2;
+
 export interface RaftNodeOptions<R> {
   /** Core options; storage and applied index are filled in by the node. */
   readonly raft: Omit<RaftOptions, 'storage' | 'appliedIndex'>;
@@ -102,6 +105,12 @@ export class RaftNode<R = unknown> {
   private proposalQueue: QueuedProposal[] = [];
   private readonly queuedReads: { lease: PendingRead[]; linearizable: PendingRead[] } = { lease: [], linearizable: [] };
   private readonly readsInFlight = new Map<string, PendingRead[]>();
+  /**
+   * The context of the ReadIndex round under way, per kind. Reads that arrive meanwhile wait
+   * for the next round, as in etcd's read loop: a busy node then runs one heartbeat round per
+   * batch of reads, not one per turn of the event loop.
+   */
+  private readonly readRounds: Record<'lease' | 'linearizable', { readonly key: string; readonly issuedTick: number } | undefined> = { lease: undefined, linearizable: undefined };
   /** Reads whose index is known, waiting for the state machine to catch up. */
   private readsAwaitingApply: PendingRead[] = [];
   private readCtxSeq = 0;
@@ -454,12 +463,18 @@ export class RaftNode<R = unknown> {
     for (const kind of ['linearizable', 'lease'] as const) {
       const reads = this.queuedReads[kind];
       if (reads.length === 0) continue;
+      const round = this.readRounds[kind];
+      // A round whose answer is lost (the leader changed) is given up after a while: its own
+      // reads time out, and the ones queued behind it get a round of their own.
+      if (round !== undefined && this.readsInFlight.has(round.key) && this.ticks - round.issuedTick < READ_ROUND_PATIENCE_TICKS) continue;
       this.queuedReads[kind] = [];
       const ctx = new Uint8Array(8);
       new DataView(ctx.buffer).setFloat64(0, ++this.readCtxSeq);
       try {
         this.raw.readIndex(ctx, { lease: kind === 'lease' });
-        this.readsInFlight.set(contextKey(ctx), reads);
+        const key = contextKey(ctx);
+        this.readsInFlight.set(key, reads);
+        this.readRounds[kind] = { key, issuedTick: this.ticks };
       } catch (err) {
         const e = toNodeError(err);
         for (const r of reads) r.reject(e);

@@ -116,8 +116,12 @@ class LocalCluster {
     return m;
   }
 
+  /** Sees every message a node sends, before delivery. */
+  onSend: ((m: OutgoingMessage['message']) => void) | undefined;
+
   private deliver(from: NodeId, msgs: readonly OutgoingMessage[]): void {
     for (const om of msgs) {
+      this.onSend?.(om.message);
       setImmediate(() => {
         if (this.down.has(from) || this.down.has(om.message.to)) return;
         const to = this.members.get(om.message.to);
@@ -191,6 +195,30 @@ describe('RaftNode', () => {
       await ticking;
     }
     expect(typeof (await leader.node.read('eventual', () => leader.sm.total))).toBe('number');
+  });
+
+  it('runs one ReadIndex round at a time: reads that arrive meanwhile share the next one', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    await leader.node.propose(enc.encode('3'));
+    const follower = [...c.members.keys()].find((id) => id !== leader.node.id) ?? 0;
+    let rounds = 0;
+    c.onSend = (m) => {
+      // A ReadIndex round is a heartbeat that carries the round's context.
+      if (m.from === leader.node.id && m.to === follower && m.type === 'heartbeat' && (m.context?.byteLength ?? 0) > 0) rounds++;
+    };
+    const reads: Promise<number>[] = [];
+    for (let i = 0; i < 30; i++) {
+      reads.push(leader.node.read('linearizable', () => leader.sm.total));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all(reads)).toEqual(Array.from({ length: 30 }, () => 3));
+    // A round takes several turns of the event loop (there and back), so without batching
+    // every read would have had its own.
+    expect(rounds).toBeGreaterThan(0);
+    expect(rounds).toBeLessThanOrEqual(20);
   });
 
   it('waitForLeader resolves once a leader is known, and times out without one', async () => {
