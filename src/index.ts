@@ -9,6 +9,8 @@ export { readSnapshotBytes, saveSnapshot, stageSnapshotCopy } from './node/snaps
 export { NodeError, isNodeError } from './node/errors.js';
 export type { NodeErrorCode } from './node/errors.js';
 export { MemorySnapshotStore } from './node/memory-snapshot-store.js';
+export { BatchWindow } from './node/batch-window.js';
+export type { BatchTimer } from './node/batch-window.js';
 
 export { RawNode } from './raft/raw-node.js';
 export type { Ready, Status } from './raft/raw-node.js';

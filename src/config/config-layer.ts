@@ -32,6 +32,7 @@ export interface ConfigLayer {
   heartbeatTicks?: Sourced<number>;
   snapshotEveryEntries?: Sourced<number>;
   logEntriesKeptAfterSnapshot?: Sourced<number>;
+  batchWaitMs?: Sourced<number>;
   maxKeyBytes?: Sourced<number>;
   maxValueBytes?: Sourced<number>;
   maxBodyBytes?: Sourced<number>;

@@ -21,6 +21,8 @@ export const RANGES = {
   heartbeatTicks: { min: 1, max: 10_000 },
   snapshotEveryEntries: { min: 1, max: 1_000_000_000 },
   logEntriesKeptAfterSnapshot: { min: 0, max: 1_000_000_000 },
+  /** Past a second a held batch would look like an outage to its clients. */
+  batchWaitMs: { min: 0, max: 1_000 },
   maxKeyBytes: { min: 1, max: 1024 * 1024 },
   maxValueBytes: { min: 1, max: 64 * 1024 * 1024 },
   maxBodyBytes: { min: 1, max: 128 * 1024 * 1024 },

@@ -37,6 +37,7 @@ export const SERVE_DEFAULTS = {
   heartbeatTicks: 1,
   snapshotEveryEntries: 100_000,
   logEntriesKeptAfterSnapshot: 1_000,
+  batchWaitMs: 5,
   entryCacheBytes: DEFAULT_ENTRY_CACHE_BYTES,
   maxKeyBytes: 4096,
   maxValueBytes: 1024 * 1024,
@@ -96,6 +97,7 @@ export function resolveServeConfig(flags: ServeFlags, toml: unknown, source?: st
     heartbeatTicks: pick('heartbeatTicks')?.value ?? SERVE_DEFAULTS.heartbeatTicks,
     snapshotEveryEntries: pick('snapshotEveryEntries')?.value ?? SERVE_DEFAULTS.snapshotEveryEntries,
     logEntriesKeptAfterSnapshot: pick('logEntriesKeptAfterSnapshot')?.value ?? SERVE_DEFAULTS.logEntriesKeptAfterSnapshot,
+    batchWaitMs: pick('batchWaitMs')?.value ?? SERVE_DEFAULTS.batchWaitMs,
   };
   if (raft.heartbeatTicks >= raft.electionTimeoutTicks) {
     // Followers would start elections between two heartbeats of a healthy leader.

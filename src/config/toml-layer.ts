@@ -58,13 +58,14 @@ export function tomlLayer(doc: unknown, source: string | undefined): ConfigLayer
     setLayer(layer, 'maxBodyBytes', api.int('max_body_bytes', RANGES.maxBodyBytes), api.name('max_body_bytes'));
   }
 
-  const raft = root.table('raft', ['tick_ms', 'election_timeout_ticks', 'heartbeat_ticks', 'snapshot_every_entries', 'log_entries_kept_after_snapshot', 'read_consistency', 'persistence']);
+  const raft = root.table('raft', ['tick_ms', 'election_timeout_ticks', 'heartbeat_ticks', 'snapshot_every_entries', 'log_entries_kept_after_snapshot', 'batch_wait_ms', 'read_consistency', 'persistence']);
   if (raft !== undefined) {
     setLayer(layer, 'tickMs', raft.int('tick_ms', RANGES.tickMs), raft.name('tick_ms'));
     setLayer(layer, 'electionTimeoutTicks', raft.int('election_timeout_ticks', RANGES.electionTimeoutTicks), raft.name('election_timeout_ticks'));
     setLayer(layer, 'heartbeatTicks', raft.int('heartbeat_ticks', RANGES.heartbeatTicks), raft.name('heartbeat_ticks'));
     setLayer(layer, 'snapshotEveryEntries', raft.int('snapshot_every_entries', RANGES.snapshotEveryEntries), raft.name('snapshot_every_entries'));
     setLayer(layer, 'logEntriesKeptAfterSnapshot', raft.int('log_entries_kept_after_snapshot', RANGES.logEntriesKeptAfterSnapshot), raft.name('log_entries_kept_after_snapshot'));
+    setLayer(layer, 'batchWaitMs', raft.int('batch_wait_ms', RANGES.batchWaitMs), raft.name('batch_wait_ms'));
 
     const reads = raft.table('read_consistency', ['default_policy', 'lease_duration_ms']);
     if (reads !== undefined) {

@@ -39,6 +39,8 @@ export interface RaftTimingConfig {
   readonly snapshotEveryEntries: number;
   /** Entries kept in the log below a snapshot, so a slightly lagging follower needs no snapshot. */
   readonly logEntriesKeptAfterSnapshot: number;
+  /** Group commit on a loaded leader: the longest a proposal waits for others to share its append (0: never). */
+  readonly batchWaitMs: number;
 }
 
 export interface ApiLimitsConfig {

@@ -8,6 +8,7 @@ import type { Ready } from '../raft/raw-node.js';
 import type { LogStorage } from '../raft/storage.js';
 import { NONE } from '../raft/types.js';
 import type { ConfChange, ConfState, Entry, NodeId, ReadState, SnapshotMeta, StateRole } from '../raft/types.js';
+import type { BatchTimer, BatchWindow } from './batch-window.js';
 import { NodeError } from './errors.js';
 import type { AppliedCommand, OutgoingMessage, SnapshotStore, StagedSnapshot, StateMachine, Transport } from './interfaces.js';
 import { PROPOSAL_HEADER_BYTES, unwrapCommand, wrapCommand } from './proposal-id.js';
@@ -42,6 +43,11 @@ export interface RaftNodeOptions<R> {
   readonly maxProposalsPerBatch?: number;
   /** Observer for tests and the simulator: every entry as it is applied. */
   readonly onApply?: (entry: Entry) => void;
+  /**
+   * Group commit on the leader under load: queued proposals may wait up to `window.maxWaitMs`
+   * for more to join their append (see BatchWindow), woken by `timer`. Absent: never wait.
+   */
+  readonly batching?: { readonly window: BatchWindow; readonly timer: BatchTimer };
 }
 
 export interface LeaderChange {
@@ -100,6 +106,8 @@ export class RaftNode<R = unknown> {
   /** The aside application under way; the Ready waits for it before advancing. */
   private applyingAside: Promise<void> | undefined;
   private failure: Error | undefined;
+  /** A timer is set to look at held proposals again (see holdProposals). */
+  private batchTimerSet = false;
 
   private readonly proposals = new Map<number, PendingProposal<R>>();
   private proposalQueue: QueuedProposal[] = [];
@@ -405,7 +413,7 @@ export class RaftNode<R = unknown> {
     this.processing = true;
     try {
       while (!this.stopped && this.failure === undefined) {
-        this.flushProposals();
+        if (!this.holdProposals()) this.flushProposals();
         this.issueReads();
         if (this.raw.hasReady()) await this.handleReady(this.raw.ready());
         else if (this.snapshotToCompact !== undefined) await this.compactToSnapshot();
@@ -426,6 +434,26 @@ export class RaftNode<R = unknown> {
     this.failure = err instanceof Error ? err : new Error(String(err));
     this.failAll(this.failure);
     for (const l of this.fatalListeners) l(this.failure);
+  }
+
+  /**
+   * Whether the queued proposals wait for more to join their append (group commit on a loaded
+   * leader, see BatchWindow). Everything else the loop does (acknowledgements, applying,
+   * reads, messages) goes on meanwhile; a timer brings the loop back when the wait is over.
+   */
+  private holdProposals(): boolean {
+    const batching = this.opts.batching;
+    if (batching === undefined || this.raw.raft.role !== 'leader') return false;
+    const waitMs = batching.window.waitMs(this.proposalQueue.length, this.proposals.size, batching.timer.now());
+    if (waitMs === 0) return false;
+    if (!this.batchTimerSet) {
+      this.batchTimerSet = true;
+      batching.timer.after(waitMs, () => {
+        this.batchTimerSet = false;
+        this.kick();
+      });
+    }
+    return true;
   }
 
   private flushProposals(): void {
@@ -706,6 +734,7 @@ export class RaftNode<R = unknown> {
     this.leader = leader;
     this.role = role;
     if (!changed) return;
+    this.opts.batching?.window.reset();
     const change: LeaderChange = { leader, role, term: this.raw.raft.term };
     for (const l of this.leaderListeners) l(change);
     if (newLeader) this.reproposePending();

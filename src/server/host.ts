@@ -1,6 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { StagedSnapshot } from '../node/interfaces.js';
+import { BatchWindow } from '../node/batch-window.js';
+import type { BatchTimer } from '../node/batch-window.js';
 import { RaftNode } from '../node/raft-node.js';
 import type { ReadConsistency } from '../node/raft-node.js';
 import { isNodeError, NodeError } from '../node/errors.js';
@@ -36,6 +38,8 @@ export interface RaftTiming {
   readonly heartbeatTicks: number;
   readonly snapshotEveryEntries: number;
   readonly logEntriesKeptAfterSnapshot: number;
+  /** Group commit on a loaded leader (see BatchWindow); 0 turns it off. */
+  readonly batchWaitMs: number;
 }
 
 export interface InitialMember {
@@ -80,6 +84,8 @@ export interface GroupStatus {
 }
 
 const MAX_GROUP_ID = 2 ** 31 - 1;
+/** The clock and timers of the process, for the raft groups' batch windows. */
+const REAL_TIMER: BatchTimer = { now: () => performance.now(), after: (ms, fn) => void setTimeout(fn, ms) };
 /** Messages held for a group while it is being created; beyond this they are dropped (raft retries). */
 const MAX_PENDING_MESSAGES = 1024;
 
@@ -482,6 +488,7 @@ export class Host {
       bootId: this.meta.bootCount,
       snapshotEveryEntries: t.snapshotEveryEntries,
       logEntriesKeptAfterSnapshot: t.logEntriesKeptAfterSnapshot,
+      ...(t.batchWaitMs > 0 ? { batching: { window: new BatchWindow({ maxWaitMs: t.batchWaitMs }), timer: REAL_TIMER } } : {}),
       onApply: (e) => sm.observe(e),
     });
     const runtime: GroupRuntime = { id: group, node, sm };

@@ -23,6 +23,7 @@ tick_ms = 100
 election_timeout_ticks = 10
 heartbeat_ticks = 1
 snapshot_every_entries = 10000
+batch_wait_ms = 2
 
 [raft.read_consistency]
 default_policy = "LeaseRead"

@@ -17,7 +17,7 @@ const DEFAULTS: ServeConfig = {
   readConsistency: { defaultPolicy: 'linearizable', leaseDurationMs: undefined },
   persistence: { strategy: 'diskFirst' },
   entryCacheBytes: 4 * 1024 * 1024,
-  raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 100_000, logEntriesKeptAfterSnapshot: 1_000 },
+  raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 100_000, logEntriesKeptAfterSnapshot: 1_000, batchWaitMs: 5 },
   limits: { maxKeyBytes: 4096, maxValueBytes: 1024 * 1024, maxBodyBytes: 2 * 1024 * 1024 },
   logLevel: 'info',
 };

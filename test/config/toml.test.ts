@@ -27,7 +27,7 @@ describe('TOML file', () => {
       readConsistency: { defaultPolicy: 'lease', leaseDurationMs: 500 },
       persistence: { strategy: 'memFirst', flushThreshold: 100, flushIntervalMs: 10 },
       entryCacheBytes: 4 * 1024 * 1024,
-      raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000 },
+      raft: { tickMs: 100, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000, batchWaitMs: 2 },
       limits: { maxKeyBytes: 4096, maxValueBytes: 1_048_576, maxBodyBytes: 2_097_152 },
       logLevel: 'info',
     });
@@ -79,7 +79,7 @@ role = "learner"
     expect(c.readConsistency).toEqual({ defaultPolicy: 'eventual', leaseDurationMs: 500 });
     expect(c.persistence).toEqual({ strategy: 'diskFirst' });
     // Only tick_ms came from a flag; the other [raft] keys stay the file's.
-    expect(c.raft).toEqual({ tickMs: 60, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000 });
+    expect(c.raft).toEqual({ tickMs: 60, electionTimeoutTicks: 10, heartbeatTicks: 1, snapshotEveryEntries: 10_000, logEntriesKeptAfterSnapshot: 1_000, batchWaitMs: 2 });
     expect(c.logLevel).toBe('warn');
     expect(c.initialCluster?.length).toBe(3);
   });
@@ -126,6 +126,8 @@ role = "learner"
     ['[api]\nmax_value_bytes = -1', '[api] max_value_bytes: expected an integer'],
     ['[raft]\ntick_ms = 0', '[raft] tick_ms: expected an integer from 1 to 10000, got 0'],
     ['[raft]\nsnapshot_every_entries = true', '[raft] snapshot_every_entries: expected an integer from 1 to 1000000000, got true'],
+    ['[raft]\nbatch_wait_ms = 1001', '[raft] batch_wait_ms: expected an integer from 0 to 1000, got 1001'],
+    ['[raft]\nbatch_wait_ms = -1', '[raft] batch_wait_ms: expected an integer from 0 to 1000, got -1'],
     ['[raft.read_consistency]\ndefault_policy = "Linearizable"', '[raft.read_consistency] default_policy: expected "LinearizableRead", "LeaseRead" or "EventualConsistency", got "Linearizable"'],
     ['[raft.persistence]\nstrategy = "Fast"', '[raft.persistence] strategy: expected "DiskFirst" or "MemFirst", got "Fast"'],
     ['[raft.persistence]\nstrategy = "MemFirst"\nflush_policy = { Batch = { threshold = 0 } }', '[raft.persistence.flush_policy.Batch] threshold: expected an integer from 1 to 1000000'],

@@ -3,6 +3,8 @@ import { isNodeError } from '../../src/node/errors.js';
 import type { AppliedCommand, OutgoingMessage, SnapshotWriter, StateMachine } from '../../src/node/interfaces.js';
 import { MemorySnapshotStore } from '../../src/node/memory-snapshot-store.js';
 import { ProposalDedup, decodeNodeSnapshot, encodeNodeSnapshot } from '../../src/node/proposal-dedup.js';
+import { BatchWindow } from '../../src/node/batch-window.js';
+import type { BatchTimer } from '../../src/node/batch-window.js';
 import { RaftNode } from '../../src/node/raft-node.js';
 import { readSnapshotBytes, saveSnapshot, stageSnapshotCopy } from '../../src/node/snapshot-io.js';
 import type { LeaderChange } from '../../src/node/raft-node.js';
@@ -70,6 +72,24 @@ class GatedSnapshotStore extends MemorySnapshotStore {
   }
 }
 
+/** Virtual milliseconds for batch windows: time moves only when the test says so. */
+class ManualTimer implements BatchTimer {
+  nowMs = 0;
+  private timers: { atMs: number; fn: () => void }[] = [];
+  now(): number {
+    return this.nowMs;
+  }
+  after(ms: number, fn: () => void): void {
+    this.timers.push({ atMs: this.nowMs + ms, fn });
+  }
+  advance(ms: number): void {
+    this.nowMs += ms;
+    const due = this.timers.filter((t) => t.atMs <= this.nowMs);
+    this.timers = this.timers.filter((t) => t.atMs > this.nowMs);
+    for (const t of due) t.fn();
+  }
+}
+
 interface Member {
   node: RaftNode<number>;
   sm: Counter;
@@ -97,6 +117,9 @@ class LocalCluster {
 
   /** State machines that capture their snapshots (written in the background) instead of plain counters. */
   capturing = false;
+  /** Batch windows of this many virtual ms (see ManualTimer) on every node; 0: none. */
+  batchWaitMs = 0;
+  readonly timer = new ManualTimer();
 
   /** Starts (or restarts) a node over the given storage, with a fresh state machine. */
   async boot(id: NodeId, storage: MemoryLogStorage, snapshots: MemorySnapshotStore): Promise<Member> {
@@ -110,6 +133,7 @@ class LocalCluster {
       bootId: ++this.boots,
       snapshotEveryEntries: this.snapshotEveryEntries,
       logEntriesKeptAfterSnapshot: 2,
+      ...(this.batchWaitMs > 0 ? { batching: { window: new BatchWindow({ maxWaitMs: this.batchWaitMs }), timer: this.timer } } : {}),
     });
     const m = { node, sm, storage, snapshots };
     this.members.set(id, m);
@@ -304,6 +328,57 @@ describe('RaftNode', () => {
     leader.storage.save = save;
     for (const release of held.splice(0)) release();
     expect(await leader.node.propose(enc.encode('1'))).toBe(5);
+  });
+
+  it('on a loaded leader, holds a partial batch until most of the load is back or its window ends', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    c.batchWaitMs = 5;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    const follower = [...c.members.keys()].find((id) => id !== leader.node.id) ?? 0;
+    /** The number of entries in each append the leader sends that follower. */
+    const appends: number[] = [];
+    c.onSend = (m) => {
+      if (m.from === leader.node.id && m.to === follower && m.type === 'app' && m.entries.length > 0) appends.push(m.entries.length);
+    };
+    const turns = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    const proposeMany = (n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, () => leader.node.propose(enc.encode('1'))));
+
+    // 16 clients at once: a whole herd, appended at once. The leader now expects about 16.
+    await proposeMany(16);
+    expect(appends).toEqual([16]);
+
+    // Four come back: they wait for the rest (an append of 4 would cost as much as one of 14).
+    let settled = 0;
+    const early = proposeMany(4).then((r) => ((settled += r.length), r));
+    await turns(20);
+    expect(settled).toBe(0);
+    expect(appends).toEqual([16]);
+    // Ten more make 14 of 16, not yet 90%; the fifteenth releases them all in one append.
+    const late = proposeMany(10).then((r) => ((settled += r.length), r));
+    await turns(20);
+    expect(settled).toBe(0);
+    const last = proposeMany(1).then((r) => ((settled += r.length), r));
+    await Promise.all([early, late, last]);
+    expect(settled).toBe(15);
+    expect(appends).toEqual([16, 15]);
+
+    // Two alone wait out the window, no longer.
+    const pair = proposeMany(2);
+    await turns(20);
+    expect(appends).toEqual([16, 15]);
+    c.timer.advance(4);
+    await turns(20);
+    expect(appends).toEqual([16, 15]);
+    c.timer.advance(1);
+    expect(await pair).toEqual([32, 33]);
+    expect(appends).toEqual([16, 15, 2]);
+
+    // A follower's proposals are forwarded at once; only the leader batches.
+    expect(await c.member(follower).node.propose(enc.encode('1'))).toBe(34);
   });
 
   it('reports leadership changes to subscribers', async () => {
