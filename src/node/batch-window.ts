@@ -27,11 +27,16 @@ export interface BatchTimer {
  * - at least minConcurrency (default 8) proposals were recently outstanding (a light load
  *   appends at once: one client sees no added latency),
  * - fewer than HERD_SHARE of that estimate are queued, and
- * - the first queued proposal has waited less than maxWaitMs.
+ * - either some of this node's earlier proposals are still in flight (in the log or being
+ *   applied: once answered, their clients come back and join), or the last of them was
+ *   answered less than maxWaitMs ago;
+ * and never longer than MAX_WAIT_FACTOR x maxWaitMs in all. Waiting for the herd in flight is
+ * what merges two herds into one: a window counted from the first arrival alone ran out just
+ * before the other herd came back, so both kept paying the wait and their own appends.
  *
  * Under an open load (arrivals that do not wait for answers) the estimate grows with latency,
- * so batches mostly wait out maxWaitMs: that bound is what such a load pays, which is why it
- * is small and configurable (0 turns the window off).
+ * so batches mostly wait out the whole bound: that bound is what such a load pays, which is why
+ * it is small and configurable (maxWaitMs 0 turns the window off).
  *
  * Pure: time comes in as an argument, so the simulator can drive it on virtual time.
  */
@@ -42,9 +47,12 @@ export class BatchWindow {
   private concurrency = 0;
   /** When the queued batch started waiting, if it is waiting. */
   private waitingSinceMs: number | undefined;
+  /** The last time the waiting batch saw earlier proposals still in flight. */
+  private inFlightSeenMs: number | undefined;
 
   /**
-   * `maxWaitMs`: the longest the first proposal of a batch waits (0: never). `minConcurrency`:
+   * `maxWaitMs`: how long a batch waits for clients to come back once nothing of this node's
+   * is in flight any more, and half the longest it waits in all (0: never). `minConcurrency`:
    * below this many outstanding proposals batches never wait (the simulator lowers it, as it
    * runs only a few clients).
    */
@@ -64,20 +72,18 @@ export class BatchWindow {
    */
   waitMs(queued: number, outstanding: number, nowMs: number): number {
     if (outstanding > this.concurrency) this.concurrency = outstanding;
-    if (queued === 0) {
-      this.waitingSinceMs = undefined;
-      return 0;
-    }
-    if (this.maxWaitMs === 0 || this.concurrency < this.minConcurrency || queued >= Math.ceil(HERD_SHARE * this.concurrency)) return this.release();
+    if (queued === 0) return this.release(false);
+    if (this.maxWaitMs === 0 || this.concurrency < this.minConcurrency || queued >= Math.ceil(HERD_SHARE * this.concurrency)) return this.release(true);
     this.waitingSinceMs ??= nowMs;
-    const left = this.waitingSinceMs + this.maxWaitMs - nowMs;
-    return left > 0 ? left : this.release();
+    if (outstanding > queued || this.inFlightSeenMs === undefined) this.inFlightSeenMs = nowMs;
+    const deadlineMs = Math.min(this.inFlightSeenMs + this.maxWaitMs, this.waitingSinceMs + MAX_WAIT_FACTOR * this.maxWaitMs);
+    return deadlineMs > nowMs ? deadlineMs - nowMs : this.release(true);
   }
 
   /** Leadership lost or gained: the load seen before says nothing about the next term. */
   reset(): void {
     this.concurrency = 0;
-    this.waitingSinceMs = undefined;
+    this.release(false);
   }
 
   /** For tests and metrics: the current estimate of concurrent proposals. */
@@ -85,9 +91,11 @@ export class BatchWindow {
     return this.concurrency;
   }
 
-  private release(): 0 {
+  /** `batch`: a batch leaves now (the estimate decays); otherwise there was nothing to hold. */
+  private release(batch: boolean): 0 {
     this.waitingSinceMs = undefined;
-    this.concurrency *= DECAY_PER_BATCH;
+    this.inFlightSeenMs = undefined;
+    if (batch) this.concurrency *= DECAY_PER_BATCH;
     return 0;
   }
 }
@@ -96,5 +104,7 @@ export class BatchWindow {
 export const MIN_CONCURRENCY = 8;
 /** The share of the estimated concurrency that releases a waiting batch at once. */
 export const HERD_SHARE = 0.9;
+/** No batch waits longer than this many times maxWaitMs, whatever is in flight. */
+export const MAX_WAIT_FACTOR = 2;
 /** How the estimate shrinks per released batch: a load that falls by 4x is followed within about 30 batches. */
 const DECAY_PER_BATCH = 0.95;

@@ -21,14 +21,31 @@ describe('BatchWindow', () => {
     expect(w.waitMs(herd, herd, 4)).toBe(0);
   });
 
-  it('releases a batch once its first proposal has waited maxWaitMs', () => {
+  it('releases a batch maxWaitMs after it started waiting, when nothing else is in flight', () => {
     const w = new BatchWindow({ maxWaitMs: 5 });
     w.waitMs(40, 40, 0);
-    expect(w.waitMs(3, 40, 10)).toBe(5);
-    expect(w.waitMs(4, 40, 14.5)).toBeCloseTo(0.5);
-    expect(w.waitMs(5, 40, 15)).toBe(0);
-    // The next batch's wait starts from its own first arrival.
-    expect(w.waitMs(1, 40, 16)).toBe(5);
+    expect(w.waitMs(3, 3, 10)).toBe(5);
+    expect(w.waitMs(4, 4, 14.5)).toBeCloseTo(0.5);
+    expect(w.waitMs(5, 5, 15)).toBe(0);
+    // The next batch's wait starts from its own first look.
+    expect(w.waitMs(1, 1, 16)).toBe(5);
+  });
+
+  it('waits for proposals still in flight to come back, up to twice maxWaitMs in all', () => {
+    const w = new BatchWindow({ maxWaitMs: 5 });
+    w.waitMs(64, 64, 0);
+    // Half the clients queued, the other half in the log: their answers bring them back.
+    expect(w.waitMs(32, 64, 10)).toBe(5);
+    expect(w.waitMs(33, 64, 14)).toBe(5);
+    // The half in flight was answered by 16 (last seen in flight at 14): 5 ms from then.
+    expect(w.waitMs(34, 34, 16)).toBe(3);
+    expect(w.waitMs(34, 34, 19)).toBe(0);
+    // Never more than twice maxWaitMs, however long earlier proposals stay in flight.
+    w.waitMs(64, 64, 30);
+    expect(w.waitMs(10, 64, 40)).toBe(5);
+    expect(w.waitMs(10, 64, 44)).toBe(5);
+    expect(w.waitMs(10, 64, 48)).toBe(2);
+    expect(w.waitMs(10, 64, 50)).toBe(0);
   });
 
   it('counts proposals still in the log or being applied toward the estimate, not toward the herd', () => {
