@@ -9,7 +9,10 @@ import { crashEntry } from './wal-crash-data.js';
 const [dir, groupsArg] = process.argv.slice(2);
 if (dir === undefined || groupsArg === undefined) throw new Error('usage: wal-crash-child DIR GROUPS');
 const groups = Number(groupsArg);
-const wal = await Wal.open(dir, { segmentBytes: 64 * 1024, maxSegments: 3 });
+// Every other write is made on the main thread (as a server node that leads no group makes
+// them), so a kill lands in both kinds.
+let writes = 0;
+const wal = await Wal.open(dir, { segmentBytes: 64 * 1024, maxSegments: 3, writeSynchronously: () => ++writes % 2 === 0 });
 process.stdout.write('ready\n');
 
 async function writer(group: number): Promise<void> {

@@ -14,6 +14,9 @@ runLogStorageConformance(
   { reopenable: true },
 );
 
+// Writes on the calling thread, as a server node that leads no group does.
+runLogStorageConformance('Wal (synchronous writes)', async (dir) => (await Wal.open(dir, { segmentBytes: 4096, writeSynchronously: () => true })).storage(5), { reopenable: true });
+
 // With no entry cache every read goes to the segment files.
 runLogStorageConformance('Wal (no entry cache)', async (dir) => (await Wal.open(dir, { segmentBytes: 4096, entryCacheBytes: 0 })).storage(9), { reopenable: true });
 runLogStorageConformance(
