@@ -58,6 +58,13 @@ export interface Message {
   readonly force?: boolean;
   /** readIndex: serve with a leader lease instead of a heartbeat round. */
   readonly lease?: boolean;
+  /**
+   * app: sent only to tell the commit index, to a follower that has been sent every entry. A
+   * follower that accepts it does not answer: the answer would repeat what the answers to the
+   * appends carrying those entries tell, and at one request in flight it cost every node a
+   * frame and a wake-up per write. A rejection is still answered.
+   */
+  readonly commitOnly?: boolean;
 }
 
 const EMPTY_ENTRIES: readonly Entry[] = Object.freeze([]);

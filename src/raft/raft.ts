@@ -252,8 +252,14 @@ export class Raft {
     else this.msgs.push(m);
   }
 
-  /** Sends an AppendEntries (or a snapshot) to `to` if its flow control allows. */
-  maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+  /**
+   * Sends an AppendEntries (or a snapshot) to `to` if its flow control allows. `toldCommit`:
+   * sent to tell the commit index; if it carries no entries to a follower in replicate state,
+   * it is marked commitOnly and an accepting follower does not answer it. Other empty appends
+   * (probes, the one after a heartbeat answer) are answered: if an acknowledgement was lost,
+   * that answer is how the leader learns the follower's match again.
+   */
+  maybeSendAppend(to: NodeId, sendIfEmpty: boolean, toldCommit = false): boolean {
     const pr = this.tracker.progress.get(to);
     if (pr === undefined || pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
@@ -269,7 +275,8 @@ export class Raft {
     if (ents.length === 0 && !sendIfEmpty) return false;
     let bytes = 0;
     for (const e of ents) bytes += entryPayloadBytes(e);
-    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
+    const commitOnly = toldCommit && ents.length === 0 && pr.state === 'replicate';
+    this.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed, ...(commitOnly ? { commitOnly } : {}) });
     pr.sentEntries(pr.next, ents.length, bytes);
     return true;
   }
@@ -324,7 +331,7 @@ export class Raft {
         if (queued.commit < committed) this.msgs[i] = { ...queued, commit: committed };
         return;
       }
-      this.maybeSendAppend(id, true);
+      this.maybeSendAppend(id, true, true);
     });
   }
 
@@ -880,6 +887,7 @@ export class Raft {
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
+      if (m.commitOnly === true && m.entries.length === 0) return;
       this.send({ type: 'appResp', to: m.from, index: lastNew });
       return;
     }

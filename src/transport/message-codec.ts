@@ -35,7 +35,7 @@ export function encodeMessage(group: number, m: Message): unknown[] {
   return [
     group, code, m.from, m.to, m.term, m.logTerm, m.index, m.commit, m.reject, m.rejectHint, entries,
     m.snapshot === undefined ? null : encodeSnapshotMeta(m.snapshot),
-    m.context ?? null, m.leaseTick ?? null, m.force ?? null, m.lease ?? null,
+    m.context ?? null, m.leaseTick ?? null, m.force ?? null, m.lease ?? null, m.commitOnly ?? null,
   ];
 }
 
@@ -45,8 +45,9 @@ export function encodeSnapshotMeta(s: SnapshotMeta): WireSnapshot {
 }
 
 export function decodeMessage(raw: unknown): GroupMessage {
-  if (!Array.isArray(raw) || raw.length !== 16) throw bad('a message must be a 16-field array');
-  const [group, code, from, to, term, logTerm, index, commit, reject, rejectHint, entries, snapshot, context, leaseTick, force, lease] = raw as unknown[];
+  // 16 fields from a peer of a build before commitOnly: it never sets the flag.
+  if (!Array.isArray(raw) || (raw.length !== 17 && raw.length !== 16)) throw bad('a message must be a 17-field array');
+  const [group, code, from, to, term, logTerm, index, commit, reject, rejectHint, entries, snapshot, context, leaseTick, force, lease, commitOnly = null] = raw as unknown[];
   const type = typeof code === 'number' ? TYPES[code] : undefined;
   if (type === undefined) throw bad(`unknown message type code ${String(code)}`);
   const m: Message = {
@@ -65,6 +66,7 @@ export function decodeMessage(raw: unknown): GroupMessage {
     ...(leaseTick === null ? {} : { leaseTick: uint(leaseTick, 'leaseTick') }),
     ...(force === null ? {} : { force: bool(force, 'force') }),
     ...(lease === null ? {} : { lease: bool(lease, 'lease') }),
+    ...(commitOnly === null ? {} : { commitOnly: bool(commitOnly, 'commitOnly') }),
   };
   return { group: uint(group, 'group'), message: m };
 }

@@ -48,6 +48,38 @@ describe('log replication', () => {
     expect(leader.raw.raft.log.committed).toBe(before + 1);
   });
 
+  it('tells followers the commit index with commitOnly appends, which an accepting follower does not answer', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    const from = c.sent.length;
+    c.propose(1, 'a');
+    const sent = c.sent.slice(from);
+    const told = sent.filter((m) => m.type === 'app' && m.commitOnly === true);
+    expect(told.map((m) => m.to).sort()).toEqual([2, 3]);
+    for (const m of told) expect(m.entries).toEqual([]);
+    // Each follower answered the append that carried the entry, and nothing after the commit.
+    for (const id of [2, 3]) expect(sent.filter((m) => m.type === 'appResp' && m.from === id)).toHaveLength(1);
+    for (const id of [1, 2, 3]) expect(c.appliedTexts(id)).toEqual(['a']);
+  });
+
+  it('an acknowledgement lost in replicate state is recovered through the append a heartbeat answer brings', () => {
+    const c = new TestCluster([1, 2, 3]);
+    c.elect(1);
+    c.isolate(3);
+    // Node 2 gets the entry, but its acknowledgement is lost.
+    let dropped = 0;
+    c.filters.push((m) => !(m.type === 'appResp' && m.from === 2 && dropped++ === 0));
+    c.propose(1, 'a');
+    expect(dropped).toBe(1);
+    expect(c.appliedTexts(1)).toEqual([]);
+    // The heartbeat's answer shows node 2 behind; the empty append it brings must be answered
+    // (not marked commitOnly), or the leader would never learn that node 2 holds the entry.
+    c.tick(1);
+    c.deliverAll();
+    expect(c.appliedTexts(1)).toEqual(['a']);
+    expect(c.appliedTexts(2)).toEqual(['a']);
+  });
+
   it('commits only entries of the current term by counting (Raft §5.4.2)', () => {
     const c = new TestCluster([1, 2, 3, 4, 5]);
     c.elect(1);

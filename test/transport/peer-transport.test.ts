@@ -95,16 +95,25 @@ describe('message codec', () => {
       type: 'snap', from: 1, to: 2, term: 9, logTerm: 8, index: 7, commit: 6, reject: true, rejectHint: 5,
       entries: [{ index: 1, term: 1, type: 'confChange', data: new Uint8Array([1]) }],
       snapshot: { index: 4, term: 3, confState: { voters: [1, 2], votersOutgoing: [3], learners: [4], learnersNext: [], autoLeave: true } },
-      context: new Uint8Array([9, 9]), leaseTick: 12, force: true, lease: false,
+      context: new Uint8Array([9, 9]), leaseTick: 12, force: true, lease: false, commitOnly: true,
     });
     expect(decodeMessage(encodeMessage(42, m))).toEqual({ group: 42, message: m });
   });
 
+  it('reads the 16-field messages of a peer built before commitOnly', () => {
+    const m = app(1, 2, 7);
+    const old = encodeMessage(3, m).slice(0, 16);
+    expect(decodeMessage(old)).toEqual({ group: 3, message: m });
+  });
+
   it('rejects malformed messages with a typed error', () => {
-    expect(() => decodeMessage([1, 2, 3])).toThrow(/16-field/);
+    expect(() => decodeMessage([1, 2, 3])).toThrow(/17-field/);
     const bad = encodeMessage(1, app(1, 2, 1));
     bad[4] = -1;
     expect(() => decodeMessage(bad)).toThrow(/term must be a non-negative integer/);
+    const flag = encodeMessage(1, app(1, 2, 1));
+    flag[16] = 1;
+    expect(() => decodeMessage(flag)).toThrow(/commitOnly must be a boolean/);
     expect(() => encodeMessage(1, message({ type: 'hup' }))).toThrow(/never crosses/);
   });
 
