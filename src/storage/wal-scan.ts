@@ -7,6 +7,7 @@ import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES, decodeRecordPayload } from './wal
 import type { LaidOutRecord } from './wal-record.js';
 import { SEGMENT_NAME } from './wal-segment.js';
 import type { Segment } from './wal-segment.js';
+import { isZeroFrom } from './wal-zero-fill.js';
 
 /** A record found in a segment during recovery (entries without their payloads). */
 export interface ScannedRecord {
@@ -25,12 +26,16 @@ export interface ScannedRecord {
 export async function scanSegment(seg: Segment, isLast: boolean, out: ScannedRecord[], onWarning: ((m: string) => void) | undefined): Promise<void> {
   const data = await fs.readFile(seg.file);
   let offset = 0;
+  let fileBytes = data.byteLength;
   while (offset < data.byteLength) {
     const bad = verifyAt(data, offset);
     if (typeof bad === 'string') {
+      // The space zeroed ahead of the records (WalZeroFill): the segment's records end here.
+      if (isZeroFrom(data, offset)) break;
       if (isLast && !hasValidRecordAfter(data, offset + 1)) {
-        onWarning?.(`write-ahead log: truncating a torn tail of ${data.byteLength - offset} bytes at ${seg.file}:${offset} (${bad})`);
+        onWarning?.(`write-ahead log: truncating a torn tail of ${lastNonZero(data) - offset} bytes at ${seg.file}:${offset} (${bad})`);
         await fs.truncate(seg.file, offset);
+        fileBytes = offset;
         break;
       }
       throw new WalCorruptError(seg.file, offset, bad);
@@ -39,6 +44,7 @@ export async function scanSegment(seg: Segment, isLast: boolean, out: ScannedRec
     offset = bad.next;
   }
   seg.bytes = Math.min(offset, data.byteLength);
+  seg.zeroedTo = fileBytes;
 }
 
 /**
@@ -57,8 +63,8 @@ export async function repairWal(dir: string): Promise<{ file: string; offset: nu
       if (typeof r === 'string') break;
       offset = r.next;
     }
-    if (offset === data.byteLength) continue;
-    let dropped = data.byteLength - offset;
+    if (isZeroFrom(data, offset)) continue;
+    let dropped = lastNonZero(data) - offset;
     await fs.truncate(file, offset);
     for (const later of names.slice(i + 1)) {
       const p = path.join(dir, later);
@@ -92,7 +98,16 @@ function verifyAt(data: Uint8Array, offset: number): { record: LaidOutRecord; ne
 /** Whether any verifiable record starts at or after `from`: then the damage is not a torn tail. */
 function hasValidRecordAfter(data: Uint8Array, from: number): boolean {
   for (let o = from; o + FRAME_HEADER_BYTES < data.byteLength; o++) {
+    // A zero length is never a record; the zeroed space ahead of the records is mostly that.
+    if (data[o] === 0 && data[o + 1] === 0 && data[o + 2] === 0 && data[o + 3] === 0) continue;
     if (typeof verifyAt(data, o) !== 'string') return true;
   }
   return false;
+}
+
+/** The length of `data` without its trailing zeros (the zeroed space is not data to report as lost). */
+function lastNonZero(data: Uint8Array): number {
+  let end = data.byteLength;
+  while (end > 0 && data[end - 1] === 0) end--;
+  return end;
 }

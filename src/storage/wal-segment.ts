@@ -14,6 +14,8 @@ export const segmentName = (seq: number): string => `${String(seq).padStart(16, 
 export class Segment {
   /** Bytes of whole records in the file (what the next record's offset will be). */
   bytes = 0;
+  /** The file holds only zeros from `bytes` up to here (see WalZeroFill); never below `bytes` once written. */
+  zeroedTo = 0;
   /** Per group, the highest entry index written in this segment: it may go once all are released. */
   readonly maxIndex = new Map<number, number>();
   /**
@@ -68,10 +70,11 @@ export class Segment {
 }
 
 /**
- * Opens a segment for appending with O_DSYNC, so that each write is durable when it returns
+ * Opens a segment for writing with O_DSYNC, so that each write is durable when it returns
  * (the data and the metadata needed to read it back, like fdatasync). One call instead of a
- * write and an fdatasync halves the thread-pool round trips of every group commit.
+ * write and an fdatasync halves the thread-pool round trips of every group commit. Records are
+ * written at their offset (`bytes`), not appended: the file may run ahead of them in zeros.
  */
-export async function openSegmentForAppend(file: string): Promise<fs.FileHandle> {
-  return fs.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o644);
+export async function openSegmentForWriting(file: string): Promise<fs.FileHandle> {
+  return fs.open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o644);
 }

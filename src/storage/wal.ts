@@ -17,7 +17,8 @@ import type { LaidOutRecord, WalRecord } from './wal-record.js';
 import { replayRecords } from './wal-replay.js';
 import { scanSegment } from './wal-scan.js';
 import type { ScannedRecord } from './wal-scan.js';
-import { SEGMENT_NAME, Segment, openSegmentForAppend } from './wal-segment.js';
+import { SEGMENT_NAME, Segment, openSegmentForWriting } from './wal-segment.js';
+import { WalZeroFill } from './wal-zero-fill.js';
 
 export { WalCorruptError, WalGroupDeletedError } from './wal-errors.js';
 export { repairWal } from './wal-scan.js';
@@ -109,7 +110,8 @@ interface PendingWrite {
 /**
  * One write-ahead log per node, shared by every raft group on it (the raft-engine design).
  *
- * - Every change is a CRC-framed record appended to the current segment file.
+ * - Every change is a CRC-framed record written after the last one in the current segment
+ *   file, into space kept zeroed ahead of it (WalZeroFill), so a durable write never grows the file.
  * - Group commit: writes from any number of groups and callers that arrive while an fsync is
  *   running are coalesced into one durable (O_DSYNC) write; there is never more than one
  *   fsync in flight. Each caller's promise resolves when its own record is durable.
@@ -119,11 +121,14 @@ interface PendingWrite {
  *   whose record is not in the file yet is served from the write that carries it.
  * - A new segment starts with a checkpoint of every group's durable hard state and
  *   compaction point, so a segment whose entries have all been compacted away can be deleted.
- * - Recovery verifies every record; a torn tail is truncated (and reported), anything else
- *   that does not verify stops the open with a WalCorruptError naming the file and offset.
+ * - Recovery verifies every record up to the zeroed space; a torn tail is truncated (and
+ *   reported), anything else that does not verify stops the open with a WalCorruptError
+ *   naming the file and offset.
  */
 /** How long a lazy write (a commit-index-only hard state) may wait for a durable write to join. */
 const LAZY_FLUSH_MS = 100;
+/** How far ahead of its records the current segment is kept zeroed (see WalZeroFill): a 1 MiB write about every 3,000 small entries. */
+const ZERO_FILL_AHEAD_BYTES = 1024 * 1024;
 
 export class Wal implements GroupLogHost {
   private groups = new Map<number, GroupIndex>();
@@ -178,7 +183,7 @@ export class Wal implements GroupLogHost {
       await fs.writeFile(last.file, new Uint8Array(0));
       await fsyncDir(dir);
     }
-    const handle = await openSegmentForAppend(last.file);
+    const handle = await openSegmentForWriting(last.file);
     for (const seg of segments) seg.openForReading();
     const maxSegments = options.maxSegments ?? 8;
     const wal = new Wal(dir, segmentBytes, persistence, maxSegments, segments, handle, entryCacheBytes, options.onWrite, options.writeSynchronously);
@@ -236,6 +241,7 @@ export class Wal implements GroupLogHost {
     if (this.closed) return;
     await this.barrier();
     this.closed = true;
+    await this.zeroFill.settle();
     await this.handle.close();
     for (const seg of this.segments) seg.closeForReading();
   }
@@ -360,6 +366,7 @@ export class Wal implements GroupLogHost {
   }
 
   private forceNext = false;
+  private readonly zeroFill = new WalZeroFill(ZERO_FILL_AHEAD_BYTES);
 
   /** Whether a write that must become durable waits (lazy writes alone do not start a flush). */
   private needsFlush(): boolean {
@@ -386,8 +393,11 @@ export class Wal implements GroupLogHost {
         if (total > 0) {
           // The segment is open with O_DSYNC: the write returns once it is durable, as a write
           // followed by fdatasync would, in one system call instead of two.
+          const overlap = this.zeroFill.beforeWrite(current.bytes + total);
+          if (overlap !== undefined) await overlap;
           const startedMs = performance.now();
-          const written = this.writeSynchronously?.() === true ? writevSync(this.handle.fd, buffers) : (await this.handle.writev(buffers)).bytesWritten;
+          const at = current.bytes;
+          const written = this.writeSynchronously?.() === true ? writevSync(this.handle.fd, buffers, at) : (await this.handle.writev(buffers, at)).bytesWritten;
           // A short write (a full disk) leaves a partial record: nothing after it may count as durable.
           if (written !== total) throw new Error(`write-ahead log: wrote ${written} of ${total} bytes to ${current.file}`);
           this.stats.fsyncs++;
@@ -401,6 +411,7 @@ export class Wal implements GroupLogHost {
         }
         let offset = current.bytes;
         current.bytes += total;
+        this.zeroFill.afterWrite(current, this.handle, this.segmentBytes);
         for (const p of batch) {
           if (p.slots !== undefined) this.place(p, { segment: current, offset, bytes: p.bytes.byteLength });
           offset += p.bytes.byteLength;
@@ -498,7 +509,7 @@ export class Wal implements GroupLogHost {
     const prev = this.segments[this.segments.length - 1];
     assert(prev !== undefined, 'rotate without a segment');
     const seg = Segment.inDir(this.dir, prev.seq + 1);
-    const handle = await openSegmentForAppend(seg.file);
+    const handle = await openSegmentForWriting(seg.file);
     seg.openForReading();
     const checkpoint: Uint8Array[] = [];
     for (const [group, d] of [...this.durable].sort((a, b) => a[0] - b[0])) {
@@ -508,10 +519,11 @@ export class Wal implements GroupLogHost {
       if (d.hardState !== undefined) checkpoint.push(encodeRecord({ kind: 'write', group, write: { entries: [], hardState: d.hardState } }));
     }
     if (checkpoint.length > 0) {
-      await handle.writev(checkpoint); // durable on return: O_DSYNC
+      await handle.writev(checkpoint, 0); // durable on return: O_DSYNC
       for (const b of checkpoint) seg.bytes += b.byteLength;
     }
     await fsyncDir(this.dir);
+    await this.zeroFill.settle();
     await this.handle.close();
     this.handle = handle;
     this.segments.push(seg);

@@ -196,17 +196,51 @@ describe('Wal', () => {
     const wal = await Wal.open(dir);
     const s = wal.storage(1);
     await s.save({ entries: entryRange(1, 10, 1) });
+    const end = wal.stats.bytesWritten;
     await wal.close();
     const [file] = (await fs.readdir(dir)).map((f) => path.join(dir, f));
     if (file === undefined) throw new Error('no segment');
-    const size = (await fs.stat(file)).size;
-    await fs.appendFile(file, new Uint8Array([0, 0, 1, 0, 9, 9, 9])); // half a record header and a few bytes
+    // A write cut short: the start of a record header and a few bytes, in the zeroed space.
+    const h = await fs.open(file, 'r+');
+    await h.write(new Uint8Array([0, 0, 1, 0, 9, 9, 9]), 0, 7, end);
+    await h.close();
     const warnings: string[] = [];
     const again = await Wal.open(dir, { onWarning: (m) => warnings.push(m) });
     expect(again.storage(1).lastIndex()).toBe(10);
-    expect(warnings.join()).toMatch(/torn tail/);
-    expect((await fs.stat(file)).size).toBe(size);
+    expect(warnings.join()).toMatch(/torn tail of 7 bytes/);
+    expect((await fs.stat(file)).size).toBe(end);
+    await again.storage(1).save({ entries: entryRange(11, 11, 1) });
     await again.close();
+    const third = await Wal.open(dir);
+    expect(third.storage(1).lastIndex()).toBe(11);
+    await third.close();
+  });
+
+  it('writes records into zeroed space ahead of them, which recovery reads as their end in every segment', async () => {
+    const dir = await tempDir();
+    const wal = await Wal.open(dir, { segmentBytes: 64 * 1024 });
+    const s = wal.storage(1);
+    await s.save({ entries: entryRange(1, 1, 1, 100) });
+    await wal.close();
+    const [file] = wal.segmentFiles();
+    if (file === undefined) throw new Error('no segment');
+    // The first write left the segment zeroed up to its size, so later writes do not grow it.
+    const zeroed = (await fs.stat(file)).size;
+    expect(zeroed).toBe(64 * 1024);
+    const warnings: string[] = [];
+    const again = await Wal.open(dir, { segmentBytes: 64 * 1024, onWarning: (m) => warnings.push(m) });
+    const s2 = again.storage(1);
+    for (let i = 2; i <= 20; i++) await s2.save({ entries: entryRange(i, i, 1, 100) });
+    expect((await fs.stat(file)).size).toBe(zeroed);
+    // Enough to fill several segments, each left with zeros after its last record.
+    for (let i = 21; i <= 2000; i += 10) await s2.save({ entries: entryRange(i, i + 9, 1, 100) });
+    await again.close();
+    expect(again.segmentFiles().length).toBeGreaterThan(3);
+    const third = await Wal.open(dir, { segmentBytes: 64 * 1024, maxSegments: 64, onWarning: (m) => warnings.push(m) });
+    sameEntries(third.storage(1).entries(1, 2001, Infinity), entryRange(1, 2000, 1, 100));
+    await third.close();
+    expect(warnings).toEqual([]);
+    expect(await repairWal(dir)).toBeUndefined();
   });
 
   it('refuses to open on corruption in the middle of the log, naming file and offset', async () => {
@@ -239,6 +273,7 @@ describe('Wal', () => {
     const wal = await Wal.open(dir);
     const s = wal.storage(1);
     for (let i = 1; i <= 40; i++) await s.save({ entries: entryRange(i, i, 3, 16) });
+    const end = wal.stats.bytesWritten;
     await wal.close();
     const [name] = await fs.readdir(dir);
     const file = path.join(dir, name ?? '');
@@ -248,7 +283,8 @@ describe('Wal', () => {
     let recovered = 0;
     for (let trial = 0; trial < 60; trial++) {
       const damaged = Buffer.from(original);
-      const at = (trial * 7919) % damaged.byteLength;
+      // Damage among the records, or just after them in the zeroed space.
+      const at = (trial * 7919) % (end + 64);
       const bytes = trial % 2 === 0 ? damaged.subarray(0, at) : (damaged.writeUInt8((damaged[at] ?? 0) ^ (1 + (trial % 255)), at), damaged);
       await fs.writeFile(file, bytes);
       try {
@@ -398,9 +434,8 @@ describe('Wal reads from disk', () => {
     for (let i = 1; i <= 5; i++) await s.save({ entries: entryRange(i, i, 1, 100) });
     const [file] = wal.segmentFiles();
     if (file === undefined) throw new Error('no segment');
-    const size = (await fs.stat(file)).size;
     const h = await fs.open(file, 'r+');
-    await h.write(new Uint8Array([0xee]), 0, 1, size - 10); // inside the last entry's payload
+    await h.write(new Uint8Array([0xee]), 0, 1, wal.stats.bytesWritten - 10); // inside the last entry's payload
     await h.close();
     sameEntries(s.entries(1, 5, Infinity), entryRange(1, 4, 1, 100));
     const err = (() => {
