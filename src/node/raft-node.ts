@@ -521,6 +521,18 @@ export class RaftNode<R = unknown> {
     // the frames still leave in this turn.
     const saved = this.persist(rd);
     this.sendMessages(rd.messages);
+    if (saved !== undefined && this.raw.raft.role !== 'leader') {
+      // A follower's acknowledgement is what the leader's commit waits for; its own applying
+      // only serves reads here. So it acknowledges as soon as its write is durable, and
+      // applies after (at one request in flight, the entries committed by the append that
+      // brought the new ones would otherwise be applied first, on the commit's critical path).
+      await saved;
+      if (this.stopped) return;
+      this.sendMessages(rd.messagesAfterPersist);
+      await this.applyEntries(rd.committedEntries);
+      await this.finishReady(rd);
+      return;
+    }
     // Committed entries are durable on a quorum already, so applying them need not wait for
     // this node's fsync of the new entries (etcd applies in parallel with its WAL write too):
     // the leader answers clients one fsync sooner. Applying answers clients, which costs the

@@ -142,10 +142,13 @@ class LocalCluster {
 
   /** Sees every message a node sends, before delivery. */
   onSend: ((m: OutgoingMessage['message']) => void) | undefined;
+  /** Return true to lose a message. */
+  drop: ((m: OutgoingMessage['message']) => boolean) | undefined;
 
   private deliver(from: NodeId, msgs: readonly OutgoingMessage[]): void {
     for (const om of msgs) {
       this.onSend?.(om.message);
+      if (this.drop?.(om.message) === true) continue;
       setImmediate(() => {
         if (this.down.has(from) || this.down.has(om.message.to)) return;
         const to = this.members.get(om.message.to);
@@ -328,6 +331,36 @@ describe('RaftNode', () => {
     leader.storage.save = save;
     for (const release of held.splice(0)) release();
     expect(await leader.node.propose(enc.encode('1'))).toBe(5);
+  });
+
+  it('a follower acknowledges new entries before it applies the ones their append committed', async () => {
+    cluster = new LocalCluster();
+    const c = cluster;
+    await c.start([1, 2, 3]);
+    const leader = await c.electedLeader();
+    const follower = [...c.members.values()].find((m) => m !== leader);
+    if (follower === undefined) throw new Error('no follower');
+    const id = follower.node.id;
+    await leader.node.propose(enc.encode('1'));
+    await c.tickUntil(() => follower.sm.total === 1);
+    // The follower learns that the next entry committed only from the append after it.
+    c.drop = (m) => m.to === id && m.type === 'app' && m.commitOnly === true;
+    const events: string[] = [];
+    c.onSend = (m) => {
+      if (m.from === id && m.type === 'appResp') events.push(`ack ${m.index}`);
+    };
+    const apply = follower.sm.apply.bind(follower.sm);
+    follower.sm.apply = (commands) => {
+      events.push(...commands.map((cmd) => `apply ${cmd.index}`));
+      return apply(commands);
+    };
+    await leader.node.propose(enc.encode('10'));
+    const second = leader.node.applied;
+    await leader.node.propose(enc.encode('100'));
+    await c.tickUntil(() => follower.sm.total === 111);
+    const ack = events.indexOf(`ack ${second + 1}`);
+    expect(ack).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf(`apply ${second}`)).toBeGreaterThan(ack);
   });
 
   it('on a loaded leader, holds a partial batch until most of the load is back or its window ends', async () => {
